@@ -1,0 +1,33 @@
+"""scopes: scoped defaults for slim ops and Keras layer classes.
+
+    from scopes import arg_scope
+    with arg_scope([slim.conv2d, keras.layers.Dense], activation_fn=...):
+      ...
+
+Importing this package also makes tf_slim work on TensorFlow 2.21 (`compat`).
+"""
+
+from scopes import compat  # noqa: F401  (applies the tf_slim fixes on import)
+from scopes.stack import add_arg_scope
+from scopes.stack import arg_scope
+from scopes.stack import arg_scope_func_key
+from scopes.stack import arg_scoped_arguments
+from scopes.stack import current_arg_scope
+from scopes.stack import has_arg_scope
+from scopes.factories import batch_norm_params
+from scopes.factories import l2_regularizer
+from scopes.factories import layer_scope
+from scopes.factories import scope_for
+from scopes.values import Scope
+from scopes.values import describe
+from scopes.values import diff
+from scopes.values import merge
+from scopes.values import op_name
+from scopes.values import to_yaml
+
+__all__ = [
+    'add_arg_scope', 'arg_scope', 'arg_scope_func_key', 'arg_scoped_arguments',
+    'batch_norm_params', 'current_arg_scope', 'describe', 'diff',
+    'has_arg_scope', 'l2_regularizer', 'layer_scope', 'merge', 'op_name',
+    'Scope', 'scope_for', 'to_yaml',
+]

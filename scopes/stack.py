@@ -1,0 +1,67 @@
+"""arg_scope: TF-Slim's scoped defaults, on TF-Slim's own stack.
+
+`arg_scope`, `add_arg_scope` and `current_arg_scope` keep TF-Slim's semantics
+exactly because they are TF-Slim's: one stack, so `slim.conv2d` under
+`scopes.arg_scope` and our functions under `tf_slim.arg_scope` see the same
+defaults. What we add: Keras layer classes may stand in the list of ops (see
+`layer_classes`), and an op that cannot take defaults gets an error that names
+it and says how to fix it.
+"""
+
+import contextlib
+
+from tf_slim.ops import arg_scope as _slim_arg_scope
+
+from scopes import layer_classes
+
+current_arg_scope = _slim_arg_scope.current_arg_scope
+has_arg_scope = _slim_arg_scope.has_arg_scope
+arg_scoped_arguments = _slim_arg_scope.arg_scoped_arguments
+
+
+def arg_scope_func_key(op):
+  """The key under which a scope dict stores the defaults of `op`."""
+  if layer_classes.is_layer_class(op):
+    return layer_classes.key(op)
+  return _slim_arg_scope.arg_scope_func_key(op)
+
+
+def add_arg_scope(op):
+  """Decorator: lets `op` (a function or a Keras layer class) take defaults."""
+  if layer_classes.is_layer_class(op):
+    return layer_classes.arm(op)
+  if not callable(op):
+    raise TypeError('add_arg_scope takes a function or a Keras layer class, '
+                    'not %r.' % (op,))
+  return _slim_arg_scope.add_arg_scope(op)
+
+
+def _check_op(op):
+  if layer_classes.is_layer_class(op):
+    layer_classes.arm(op)
+  elif not has_arg_scope(op):
+    name = getattr(op, '__name__', repr(op))
+    raise ValueError(
+        'arg_scope: %s is not decorated with @add_arg_scope, so it cannot take '
+        'scoped defaults; decorate it with scopes.add_arg_scope, or pass a '
+        'tf_slim op (slim.conv2d, ...) or a Keras layer class.' % name)
+
+
+@contextlib.contextmanager
+def arg_scope(list_ops_or_scope, **kwargs):
+  """Sets defaults for ops within the block, as `tf_slim.arg_scope` does.
+
+  Args:
+    list_ops_or_scope: a list or tuple of ops (functions decorated with
+      `add_arg_scope`, or Keras layer classes), or a scope dict captured
+      earlier with `with arg_scope(...) as sc` or returned by a factory.
+    **kwargs: the defaults; none may be given with a scope dict.
+
+  Yields:
+    The scope now in force, a dict that can be re-entered later.
+  """
+  if isinstance(list_ops_or_scope, (list, tuple)):
+    for op in list_ops_or_scope:
+      _check_op(op)
+  with _slim_arg_scope.arg_scope(list_ops_or_scope, **kwargs) as scope:
+    yield scope

@@ -1,0 +1,69 @@
+"""The TF 2.21 fix for tf_slim: batch_norm in graph mode and under the TF2 shim."""
+
+import numpy as np
+import tensorflow as tf
+import tf_keras
+import tf_slim as slim
+from tf_keras.api._v1.keras.utils import track_tf1_style_variables
+
+import scopes
+
+_INCEPTION_BN = scopes.layer_scope(
+    weight_decay=0.1, use_batch_norm=True, batch_norm_decay=0.5,
+    batch_norm_scale=False,
+    batch_norm_variables_collections={'beta': None, 'gamma': None,
+                                      'moving_mean': ['moving_vars'],
+                                      'moving_variance': ['moving_vars']})
+
+
+def _net(images, is_training):
+  with scopes.arg_scope(_INCEPTION_BN):
+    with scopes.arg_scope([slim.batch_norm], is_training=is_training):
+      net = slim.conv2d(images, 4, [3, 3], scope='conv')
+      return slim.batch_norm(net, scope='extra_bn', activation_fn=None)
+
+
+def test_batch_norm_in_graph_mode(graph):
+  images = tf.compat.v1.placeholder(tf.float32, [2, 5, 5, 3])
+  out = _net(images, is_training=True)
+  updates = graph.get_collection(tf.compat.v1.GraphKeys.UPDATE_OPS)
+  assert len(updates) == 4
+  mean = slim.get_variables_by_name('conv/BatchNorm/moving_mean')[0]
+  with tf.compat.v1.Session() as sess:
+    sess.run(tf.compat.v1.global_variables_initializer())
+    sess.run([out, updates], {images: np.full([2, 5, 5, 3], 1.0)})
+    assert np.abs(sess.run(mean)).sum() > 0  # the update ran
+  assert len(graph.get_collection('moving_vars')) == 4
+
+
+class _Shimmed(tf_keras.layers.Layer):
+
+  @track_tf1_style_variables
+  def call(self, images, training=False):
+    return _net(images, is_training=training)
+
+
+def test_batch_norm_in_eager_under_tf_function():
+  layer = _Shimmed()
+  images = tf.random.stateless_normal([2, 5, 5, 3], seed=[1, 2]) + 3.0
+
+  @tf.function
+  def step(x):
+    return layer(x, training=True)
+
+  step(images)
+  names = sorted(v.name for v in layer.variables)
+  assert names == [
+      'conv/BatchNorm/beta:0', 'conv/BatchNorm/moving_mean:0',
+      'conv/BatchNorm/moving_variance:0', 'conv/weights:0',
+      'extra_bn/beta:0', 'extra_bn/moving_mean:0', 'extra_bn/moving_variance:0']
+  assert len(layer.trainable_variables) == 3
+  assert len(layer.losses) == 1  # the conv's weight decay
+  means = {v.name: v for v in layer.variables}
+  first = means['conv/BatchNorm/moving_mean:0'].numpy().copy()
+  assert np.abs(first).sum() > 0  # moving averages updated inside tf.function
+  step(images)
+  assert not np.allclose(means['conv/BatchNorm/moving_mean:0'].numpy(), first)
+  # Inference uses the moving statistics and creates no new variables.
+  out = layer(images, training=False)
+  assert out.shape == (2, 5, 5, 4) and len(layer.variables) == 7
