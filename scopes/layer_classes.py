@@ -39,7 +39,7 @@ def _positional_names(signature, args):
   """Names of the parameters that `args` fill positionally (self excluded)."""
   names = []
   params = list(signature.parameters.values())[1:]
-  for param, _ in zip(params, args):
+  for param, _ in zip(params, args, strict=False):  # args may be fewer
     if param.kind == param.VAR_POSITIONAL:
       break
     names.append(param.name)

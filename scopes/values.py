@@ -66,7 +66,7 @@ def _closure_params(fn):
   if not fn.__closure__:
     return {}
   params = {}
-  for name, cell in zip(fn.__code__.co_freevars, fn.__closure__):
+  for name, cell in zip(fn.__code__.co_freevars, fn.__closure__, strict=True):
     try:
       value = cell.cell_contents
     except ValueError:
@@ -104,8 +104,7 @@ def render(value):
   if inspect.isclass(value):
     return op_name(str(value))
   if isinstance(value, functools.partial):
-    params = dict(zip(range(len(value.args)), value.args))
-    params = {('arg%d' % k): v for k, v in params.items()}
+    params = {'arg%d' % i: v for i, v in enumerate(value.args)}
     params.update(value.keywords)
     return _call(_function_name(value.func), params)
   if inspect.isfunction(value) or inspect.isbuiltin(value) or hasattr(
