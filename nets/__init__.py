@@ -1,0 +1,10 @@
+"""nets: TF-Slim's image classifiers, on TF 2.21, with TF-Slim's API and names.
+
+    from nets import vgg
+    with slim.arg_scope(vgg.vgg_arg_scope()):
+      logits, end_points = vgg.vgg_16(images, num_classes=1000)
+
+Importing `nets` applies the tf_slim fixes of `scopes.compat`.
+"""
+
+import scopes  # noqa: F401  (the tf_slim fixes, before any net is built)

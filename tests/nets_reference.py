@@ -1,0 +1,70 @@
+"""What the net tests compare against: the manifests of the official TF-Slim
+checkpoints (../shared/manifests) and builds of our nets in TF1 graph mode."""
+
+import functools
+import json
+import os
+
+import numpy as np
+import tensorflow as tf
+
+from nets import registry
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+MANIFESTS = os.environ.get('SCOPEZOO_MANIFESTS',
+                           os.path.join(ROOT, '..', 'shared', 'manifests'))
+
+
+@functools.lru_cache(maxsize=None)
+def manifest(name):
+  path = os.path.join(MANIFESTS, name + '.json')
+  if not os.path.exists(path):
+    raise FileNotFoundError(
+        'no manifest for %s at %s; set SCOPEZOO_MANIFESTS to the folder of '
+        'the TF-Slim variable manifests' % (name, path))
+  with open(path) as f:
+    return json.load(f)
+
+
+def has_manifest(name):
+  return os.path.exists(os.path.join(MANIFESTS, name + '.json'))
+
+
+def input_shape(name, batch=1, size=None):
+  spec = registry.get(name)
+  size = size or spec.default_image_size
+  if has_manifest(name):
+    shape = list(manifest(name)['input_shape'])
+    shape[0] = batch
+    shape[-3:-1] = [size, size]
+    return shape
+  return [batch, size, size, 3]
+
+
+def images(shape, seed=0):
+  return np.random.RandomState(seed).uniform(-1, 1, shape).astype(np.float32)
+
+
+def variables(graph):
+  """`[[name, shape, dtype]]` of a graph's global variables, sorted."""
+  return sorted([v.op.name, v.shape.as_list(), v.dtype.base_dtype.name]
+                for v in graph.get_collection(tf.compat.v1.GraphKeys.GLOBAL_VARIABLES))
+
+
+def build(name, num_classes, is_training=False, batch=1, size=None, **kwargs):
+  """A fresh graph with the net built on a placeholder.
+
+  Returns: (graph, images placeholder, logits, end_points).
+  """
+  graph = tf.Graph()
+  with graph.as_default():
+    tf.compat.v1.set_random_seed(1)
+    inputs = tf.compat.v1.placeholder(tf.float32, input_shape(name, batch, size))
+    network_fn = registry.get_network_fn(name, num_classes=num_classes,
+                                         is_training=is_training)
+    logits, end_points = network_fn(inputs, **kwargs)
+  return graph, inputs, logits, end_points
+
+
+def static_shape(tensor):
+  return [d if d is not None else -1 for d in tensor.shape.as_list()]
