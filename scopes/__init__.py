@@ -18,6 +18,7 @@ from scopes.factories import batch_norm_params
 from scopes.factories import l2_regularizer
 from scopes.factories import layer_scope
 from scopes.factories import scope_for
+from scopes.factories import trunc_normal
 from scopes.values import Scope
 from scopes.values import describe
 from scopes.values import diff
@@ -29,5 +30,5 @@ __all__ = [
     'add_arg_scope', 'arg_scope', 'arg_scope_func_key', 'arg_scoped_arguments',
     'batch_norm_params', 'current_arg_scope', 'describe', 'diff',
     'has_arg_scope', 'l2_regularizer', 'layer_scope', 'merge', 'op_name',
-    'Scope', 'scope_for', 'to_yaml',
+    'Scope', 'scope_for', 'to_yaml', 'trunc_normal',
 ]

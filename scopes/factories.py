@@ -39,6 +39,12 @@ def scope_for(ops, **defaults):
   return scope
 
 
+def trunc_normal(stddev):
+  """Truncated normal weights around zero: the initializer TF-Slim's nets
+  write as `trunc_normal(stddev)`."""
+  return tf.compat.v1.truncated_normal_initializer(0.0, stddev)
+
+
 def l2_regularizer(weight_decay):
   """TF-Slim's L2 regularizer, or None when the decay is zero (no loss)."""
   if not weight_decay:

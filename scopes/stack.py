@@ -9,10 +9,16 @@ it and says how to fix it.
 """
 
 import contextlib
+import os
+import sys
 
 from tf_slim.ops import arg_scope as _slim_arg_scope
 
 from scopes import layer_classes
+
+# Where each scope dict now on the stack was entered, by id: what
+# `python -m nets explain` prints as the source of a default.
+_ORIGINS = {}
 
 current_arg_scope = _slim_arg_scope.current_arg_scope
 has_arg_scope = _slim_arg_scope.has_arg_scope
@@ -63,5 +69,30 @@ def arg_scope(list_ops_or_scope, **kwargs):
   if isinstance(list_ops_or_scope, (list, tuple)):
     for op in list_ops_or_scope:
       _check_op(op)
+  origin = getattr(list_ops_or_scope, 'origin', None) or _caller(sys._getframe(2))
   with _slim_arg_scope.arg_scope(list_ops_or_scope, **kwargs) as scope:
-    yield scope
+    _ORIGINS[id(scope)] = origin
+    try:
+      yield scope
+    finally:
+      _ORIGINS.pop(id(scope), None)
+
+
+def origin(scope):
+  """Where a scope dict now on the stack was entered: the `origin` of a
+  factory's Scope, 'file.py:line (function)' of a `with arg_scope(...)`, or
+  'tf_slim.arg_scope' for one entered through tf_slim directly."""
+  return _ORIGINS.get(id(scope), 'tf_slim.arg_scope')
+
+
+def stack():
+  """The scope dicts now in force, outermost first (TF-Slim's own stack)."""
+  return list(_slim_arg_scope._get_arg_stack())
+
+
+def _caller(frame):
+  path = frame.f_code.co_filename
+  root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+  if path.startswith(root + os.sep):
+    path = os.path.relpath(path, root)
+  return '%s:%d (%s)' % (path, frame.f_lineno, frame.f_code.co_name)

@@ -153,7 +153,13 @@ def diff(a, b):
 
 
 class Scope(dict):
-  """A scope dict that prints readably. Still a dict: TF-Slim takes it as is."""
+  """A scope dict that prints readably. Still a dict: TF-Slim takes it as is.
+
+  `origin`, when set, names where the scope came from (the factory call that
+  made it); `python -m nets explain` shows it as the source of a default.
+  """
+
+  origin = None
 
   def __repr__(self):
     return 'Scope(\n%s)' % to_yaml(self)
