@@ -95,20 +95,26 @@ class ModelSpec:
           'unknown scope parameter %s for model %s (%s); valid ones: %s' % (
               ', '.join(repr(u) for u in unknown), self.name,
               self.arg_scope_fn.__name__, ', '.join(valid)))
-    return self.arg_scope_fn(**params)
+    scope = scopes.Scope(self.arg_scope_fn(**params))
+    scope.origin = '%s(%s)' % (self.arg_scope_fn.__name__, ', '.join(
+        '%s=%r' % kv for kv in sorted(params.items())))
+    return scope
 
 
 def register(name=None, *, arg_scope, num_classes, preprocessing,
              logits_scopes, checkpoint=None, default_image_size=None,
              **network_kwargs):
   """Decorator: registers the network function under `name` (its own name by
-  default). `default_image_size` defaults to the function's attribute."""
+  default). `default_image_size`, when given, also becomes the function's
+  attribute (TF-Slim's `fn.default_image_size`); otherwise it is read from it."""
 
   def decorator(fn):
     key = name or fn.__name__
     if key in _MODELS:
       raise ValueError('model %r is registered twice' % key)
-    size = default_image_size or getattr(fn, 'default_image_size', None)
+    if default_image_size:
+      fn.default_image_size = default_image_size
+    size = getattr(fn, 'default_image_size', None)
     if size is None:
       raise ValueError('model %r has no default_image_size' % key)
     _MODELS[key] = ModelSpec(key, fn, arg_scope, size, num_classes,

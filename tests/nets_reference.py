@@ -51,8 +51,13 @@ def variables(graph):
                 for v in graph.get_collection(tf.compat.v1.GraphKeys.GLOBAL_VARIABLES))
 
 
+# Weight decay of the reference builds: not zero, so that regularization
+# losses exist to compare.
+WEIGHT_DECAY = 1e-4
+
+
 def build(name, num_classes, is_training=False, batch=1, size=None, **kwargs):
-  """A fresh graph with the net built on a placeholder.
+  """A fresh graph with the net built on a placeholder, at WEIGHT_DECAY.
 
   Returns: (graph, images placeholder, logits, end_points).
   """
@@ -61,6 +66,7 @@ def build(name, num_classes, is_training=False, batch=1, size=None, **kwargs):
     tf.compat.v1.set_random_seed(1)
     inputs = tf.compat.v1.placeholder(tf.float32, input_shape(name, batch, size))
     network_fn = registry.get_network_fn(name, num_classes=num_classes,
+                                         weight_decay=WEIGHT_DECAY,
                                          is_training=is_training)
     logits, end_points = network_fn(inputs, **kwargs)
   return graph, inputs, logits, end_points

@@ -36,8 +36,9 @@ class Reference:
       self.values = dict(zip([v.op.name for v in global_vars],
                              sess.run(global_vars), strict=True))
       self.output = sess.run(self.logits, {self.inputs: self.images})
-    self.regularization_losses = len(self.graph.get_collection(
-        tf.compat.v1.GraphKeys.REGULARIZATION_LOSSES))
+      losses = self.graph.get_collection(tf.compat.v1.GraphKeys.REGULARIZATION_LOSSES)
+      self.regularization_losses = len(losses)
+      self.regularization = sess.run(tf.add_n(losses)) if losses else 0.0
 
 
 @pytest.fixture(scope='module', params=MODELS)
@@ -69,7 +70,8 @@ def test_training_graph_adds_only_the_listed_variables(model):
 
 def test_reuse_shares_the_weights(model):
   with model.graph.as_default():
-    network_fn = registry.get_network_fn(model.name, model.num_classes)
+    network_fn = registry.get_network_fn(model.name, model.num_classes,
+                                         weight_decay=ref.WEIGHT_DECAY)
     count = len(model.graph.get_collection('variables'))
     logits, _ = network_fn(model.inputs, reuse=True)
     assert len(model.graph.get_collection('variables')) == count
@@ -77,13 +79,15 @@ def test_reuse_shares_the_weights(model):
 
 
 def test_eager_wrapper_matches_graph_mode(model):
-  net = Network.from_registry(model.name, num_classes=model.num_classes)
+  net = Network.from_registry(model.name, num_classes=model.num_classes,
+                              scope_params={'weight_decay': ref.WEIGHT_DECAY})
   net(tf.zeros_like(model.images))  # creates the variables
   names = {v.name[:-2]: v for v in net.variables}
   assert set(names) == set(model.values)
   for var_name, value in model.values.items():
     names[var_name].assign(value)
-  assert len(net.losses) == model.regularization_losses
+  assert len(net.losses) == model.regularization_losses > 0
+  np.testing.assert_allclose(float(tf.add_n(net.losses)), model.regularization, rtol=1e-5)
   logits, end_points = tf.function(lambda x: net(x, training=False))(model.images)
   assert sorted(end_points) == sorted(model.end_points)
   scale = max(1.0, float(np.abs(model.output).max()))

@@ -1,0 +1,81 @@
+"""OverFeat, the "fast" model of Sermanet et al. (2013), with TF-Slim's API.
+
+The same family as AlexNet v2 (see `nets.convnet`): a trunk of convolutions
+and max pools, then fully connected layers written as convolutions. It has no
+local response normalization; its default image size is 231.
+"""
+
+import tensorflow as tf
+
+from nets import convnet
+from nets import registry
+from nets.convnet import Conv
+from nets.convnet import Pool
+
+
+def overfeat_arg_scope(weight_decay=0.0005):
+  """Defaults for OverFeat: ReLU, L2 decay, zero biases, SAME convolutions
+  and VALID max pools.
+
+  Args:
+    weight_decay: L2 decay of conv and fully connected weights.
+
+  Returns:
+    A `scopes.Scope`.
+  """
+  return convnet.classic_arg_scope(weight_decay, tf.compat.v1.zeros_initializer(),
+                                   pool_padding='VALID')
+
+
+OVERFEAT = convnet.ConvNet(
+    name='overfeat',
+    trunk=(Conv('conv1', 64, [11, 11], 4, 'VALID'),
+           Pool('pool1', [2, 2]),
+           Conv('conv2', 256, [5, 5], padding='VALID'),
+           Pool('pool2', [2, 2]),
+           Conv('conv3', 512, [3, 3]),
+           Conv('conv4', 1024, [3, 3]),
+           Conv('conv5', 1024, [3, 3]),
+           Pool('pool5', [2, 2])),
+    fc6=Conv('fc6', 3072, [6, 6], padding='VALID'),
+    fc7_depth=4096,
+    fc_defaults=convnet.FC_DEFAULTS,
+    fc8_defaults=convnet.FC8_DEFAULTS)
+
+
+def overfeat(inputs,
+             num_classes=1000,
+             is_training=True,
+             dropout_keep_prob=0.5,
+             spatial_squeeze=True,
+             scope='overfeat',
+             global_pool=False,
+             reuse=None):
+  """OverFeat; build it under `overfeat_arg_scope()`.
+
+  At 231x231 the trunk ends at 6x6 and fc6 (6x6 VALID) at 1x1; larger inputs
+  give spatial logits (use `spatial_squeeze=False`, or `global_pool=True`).
+
+  Args:
+    inputs: a float tensor [batch, height, width, 3].
+    num_classes: outputs of fc8; 0 or None returns the fc7 features (before
+      dropout7).
+    is_training: dropout is active when True.
+    dropout_keep_prob: keep probability of the dropout before fc7 and fc8.
+    spatial_squeeze: squeeze the 1x1 spatial dimensions of the logits.
+    scope: the top variable scope.
+    global_pool: average fc7 over its spatial dimensions first.
+    reuse: reuse the variables of an earlier call under the same scope.
+
+  Returns:
+    (logits, end_points): logits [batch, num_classes] (or 4-D when not
+    squeezed, or the features when num_classes is 0), and a dict of
+    intermediate activations.
+  """
+  return OVERFEAT.build(inputs, num_classes, is_training, dropout_keep_prob,
+                        spatial_squeeze, scope, global_pool, reuse)
+
+
+overfeat.default_image_size = 231
+registry.register(arg_scope=overfeat_arg_scope, num_classes=1001, preprocessing='vgg',
+                  logits_scopes=('overfeat/fc8',))(overfeat)

@@ -1,0 +1,145 @@
+"""VGG A, 16 and 19 ("Very Deep Convolutional Networks for Large-Scale Image
+Recognition", Simonyan and Zisserman, 2014) with TF-Slim's API and names.
+
+The three differ only in how many 3x3 convolutions each of the five stages
+repeats (`STAGES`); one builder (`nets.convnet.ConvNet`) makes them all. The
+fully connected layers are convolutions (fc6 7x7, fc7 and fc8 1x1), so a larger
+input gives spatial logits (use `spatial_squeeze=False`, or `global_pool`).
+"""
+
+import tensorflow as tf
+
+from nets import convnet
+from nets import registry
+from nets.convnet import Conv
+from nets.convnet import Pool
+
+# Stage i has STAGE_DEPTHS[i] outputs and ends in a 2x2 max pool.
+STAGE_DEPTHS = (64, 128, 256, 512, 512)
+# Convolutions per stage: configurations A, D and E of the paper.
+STAGES = {
+    'vgg_a': (1, 1, 2, 2, 2),
+    'vgg_16': (2, 2, 3, 3, 3),
+    'vgg_19': (2, 2, 4, 4, 4),
+}
+
+
+def vgg_arg_scope(weight_decay=0.0005):
+  """Defaults for VGG: ReLU, L2 decay and zero biases, SAME convolutions.
+
+  Args:
+    weight_decay: L2 decay of conv and fully connected weights.
+
+  Returns:
+    A `scopes.Scope`.
+  """
+  return convnet.classic_arg_scope(weight_decay, tf.compat.v1.zeros_initializer())
+
+
+def _trunk(repeats):
+  """conv1/conv1_1, ..., pool1, conv2/conv2_1, ...: TF-Slim's `slim.repeat` names."""
+  layers = []
+  for stage, (repeat, depth) in enumerate(zip(repeats, STAGE_DEPTHS, strict=True), 1):
+    layers += [Conv('conv%d/conv%d_%d' % (stage, stage, i), depth, [3, 3])
+               for i in range(1, repeat + 1)]
+    layers.append(Pool('pool%d' % stage, [2, 2]))
+  return tuple(layers)
+
+
+def _build(name, inputs, num_classes, is_training, dropout_keep_prob,
+           spatial_squeeze, reuse, scope, fc_conv_padding, global_pool):
+  net = convnet.ConvNet(
+      name=name,
+      trunk=_trunk(STAGES[name]),
+      fc6=Conv('fc6', 4096, [7, 7], padding=fc_conv_padding),
+      fc7_depth=4096,
+      fc_defaults={},
+      fc8_defaults={})
+  return net.build(inputs, num_classes, is_training, dropout_keep_prob,
+                   spatial_squeeze, scope, global_pool, reuse)
+
+
+_ARGS_DOC = """
+
+  Args:
+    inputs: a float tensor [batch, height, width, 3].
+    num_classes: outputs of fc8; 0 or None returns the fc7 features (before
+      dropout7).
+    is_training: dropout is active when True.
+    dropout_keep_prob: keep probability of the dropout before fc7 and fc8.
+    spatial_squeeze: squeeze the 1x1 spatial dimensions of the logits.
+    reuse: reuse the variables of an earlier call under the same scope.
+    scope: the top variable scope.
+    fc_conv_padding: padding of the 7x7 fc6; 'SAME' keeps the spatial size,
+      so a larger input gives a logits map of pool5's size.
+    global_pool: average fc7 over its spatial dimensions first.
+
+  Returns:
+    (logits, end_points): logits [batch, num_classes] (or 4-D when not
+    squeezed, or the features when num_classes is 0), and a dict of
+    intermediate activations keyed by scope name (e.g. 'vgg_16/conv1/conv1_1',
+    ..., 'vgg_16/fc8').
+"""
+
+
+def _register(checkpoint=None):
+  """Registers a VGG configuration; its docstring gains the shared Args."""
+
+  def decorator(fn):
+    fn.__doc__ += _ARGS_DOC
+    fn.default_image_size = 224
+    return registry.register(arg_scope=vgg_arg_scope, num_classes=1000,
+                             preprocessing='vgg', logits_scopes=(fn.__name__ + '/fc8',),
+                             checkpoint=checkpoint)(fn)
+
+  return decorator
+
+
+@_register()
+def vgg_a(inputs,
+          num_classes=1000,
+          is_training=True,
+          dropout_keep_prob=0.5,
+          spatial_squeeze=True,
+          reuse=None,
+          scope='vgg_a',
+          fc_conv_padding='VALID',
+          global_pool=False):
+  """VGG 11, configuration A: 8 convolutions in stages of (1, 1, 2, 2, 2)."""
+  return _build('vgg_a', inputs, num_classes, is_training, dropout_keep_prob,
+                spatial_squeeze, reuse, scope, fc_conv_padding, global_pool)
+
+
+@_register(checkpoint='vgg_16_2016_08_28.tar.gz')
+def vgg_16(inputs,
+           num_classes=1000,
+           is_training=True,
+           dropout_keep_prob=0.5,
+           spatial_squeeze=True,
+           reuse=None,
+           scope='vgg_16',
+           fc_conv_padding='VALID',
+           global_pool=False):
+  """VGG 16, configuration D: 13 convolutions in stages of (2, 2, 3, 3, 3)."""
+  return _build('vgg_16', inputs, num_classes, is_training, dropout_keep_prob,
+                spatial_squeeze, reuse, scope, fc_conv_padding, global_pool)
+
+
+@_register(checkpoint='vgg_19_2016_08_28.tar.gz')
+def vgg_19(inputs,
+           num_classes=1000,
+           is_training=True,
+           dropout_keep_prob=0.5,
+           spatial_squeeze=True,
+           reuse=None,
+           scope='vgg_19',
+           fc_conv_padding='VALID',
+           global_pool=False):
+  """VGG 19, configuration E: 16 convolutions in stages of (2, 2, 4, 4, 4)."""
+  return _build('vgg_19', inputs, num_classes, is_training, dropout_keep_prob,
+                spatial_squeeze, reuse, scope, fc_conv_padding, global_pool)
+
+
+# TF-Slim's aliases, by the paper's configuration letters.
+vgg_d = vgg_16
+vgg_e = vgg_19

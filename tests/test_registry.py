@@ -1,0 +1,92 @@
+"""The registry: names, specs, TF-Slim's get_network_fn, scope parameters."""
+
+import pytest
+import tensorflow as tf
+
+import nets_reference as ref
+import scopes
+from nets import registry
+
+ISSUE_3_MODELS = [
+    'alexnet_v2', 'cifarnet', 'inception_resnet_v2', 'inception_v1', 'inception_v2',
+    'inception_v3', 'inception_v4', 'lenet', 'overfeat',
+    'resnet_v1_50', 'resnet_v1_101', 'resnet_v1_152', 'resnet_v1_200',
+    'resnet_v2_50', 'resnet_v2_101', 'resnet_v2_152', 'resnet_v2_200',
+    'vgg_16', 'vgg_19', 'vgg_a']
+
+
+def test_every_model_is_registered():
+  assert set(ISSUE_3_MODELS) <= set(registry.list_models())
+
+
+def test_list_models_patterns():
+  assert registry.list_models('resnet_v1*') == [
+      'resnet_v1_101', 'resnet_v1_152', 'resnet_v1_200', 'resnet_v1_50']
+  assert registry.list_models('resnet_v1_5*, vgg_16') == ['resnet_v1_50', 'vgg_16']
+  assert registry.list_models('all') == registry.list_models() == registry.list_models('*')
+  assert registry.list_models('nothing*') == []
+
+
+def test_unknown_model_names_the_closest():
+  with pytest.raises(registry.UnknownModelError,
+                     match=r"unknown model 'resnet_v1_5'; did you mean resnet_v1_50"):
+    registry.get('resnet_v1_5')
+  with pytest.raises(ValueError, match='known models: alexnet_v2, cifarnet'):
+    registry.get('zzz')
+
+
+@pytest.mark.parametrize('name', ISSUE_3_MODELS)
+def test_spec_agrees_with_the_official_checkpoint(name):
+  spec = registry.get(name)
+  manifest = ref.manifest(name)
+  assert spec.num_classes == manifest['num_classes']
+  assert spec.label_offset == (1 if spec.num_classes == 1000 else 0)
+  assert spec.default_image_size == manifest['default_image_size']
+  assert spec.preprocessing in ('inception', 'vgg', 'lenet', 'cifarnet')
+  official = manifest['official_checkpoint']
+  assert spec.checkpoint == (official if official and official.endswith('gz') else None)
+  # The logits scopes cover every classifier variable, and each scope holds one
+  # (AuxLogits also holds its own conv and batch-norm variables, which go too).
+  heads = manifest['logits_layer_variables']
+  covered = {v[0] for v in manifest['variables']
+             if any(v[0].startswith(s + '/') for s in spec.logits_scopes)}
+  assert set(heads) <= covered
+  for scope in spec.logits_scopes:
+    assert any(v.startswith(scope + '/') for v in heads), scope
+
+
+def test_get_network_fn_keeps_tf_slims_contract(graph):
+  network_fn = registry.get_network_fn('lenet', num_classes=10, weight_decay=0.1,
+                                       is_training=True)
+  assert network_fn.default_image_size == 28
+  logits, end_points = network_fn(tf.zeros([2, 28, 28, 3]))
+  assert logits.shape.as_list() == [2, 10]
+  assert 'Logits' in end_points or logits is not None
+  losses = graph.get_collection(tf.compat.v1.GraphKeys.REGULARIZATION_LOSSES)
+  assert len(losses) == 4  # conv1, conv2, fc3, fc4 weights
+  assert any(op.type == 'RandomUniform' for op in graph.get_operations())  # dropout
+
+
+def test_scope_parameters_are_checked_and_reach_the_scope():
+  spec = registry.get('inception_v3')
+  scope = spec.arg_scope(weight_decay=1e-4, batch_norm_decay=0.9)
+  conv = scopes.describe(scope)['slim.conv2d']
+  assert conv['weights_regularizer'] == 'l2_regularizer(scale=0.0001)'
+  assert conv['normalizer_params']['decay'] == 0.9
+  assert scope.origin == 'inception_arg_scope(batch_norm_decay=0.9, weight_decay=0.0001)'
+  with pytest.raises(registry.ScopeParameterError,
+                     match=r"unknown scope parameter 'batch_norm_momentum' for model "
+                           r"inception_v3 \(inception_arg_scope\); valid ones: weight_decay, "):
+    spec.arg_scope(batch_norm_momentum=0.9)
+  with pytest.raises(registry.ScopeParameterError, match='bogus'):
+    registry.get_network_fn('vgg_16', 1000, bogus=1)
+
+
+def test_inception_family_in_one_import():
+  from nets import inception
+  from nets import inception_resnet_v2, inception_v3, inception_v4
+  assert inception.inception_v3 is inception_v3.inception_v3
+  assert inception.inception_v4_base is inception_v4.inception_v4_base
+  assert (inception.inception_resnet_v2_arg_scope
+          is inception_resnet_v2.inception_resnet_v2_arg_scope)
+  assert inception.inception_v1.default_image_size == 224
