@@ -17,6 +17,7 @@ import fnmatch
 import functools
 import importlib
 import inspect
+import re
 from typing import Any, Callable, Optional
 
 import scopes
@@ -142,12 +143,18 @@ def get(name):
 
 
 def list_models(pattern='*'):
-  """Sorted names matching a shell pattern, or several separated by commas
-  ('resnet_v1*,vgg_16'); 'all' is '*'."""
+  """Names matching a shell pattern, or several separated by commas
+  ('resnet_v1*,vgg_16'); 'all' is '*'. Sorted with numbers by value:
+  resnet_v1_50 before resnet_v1_101."""
   _load()
   patterns = [p.strip() for p in pattern.split(',') if p.strip()]
   patterns = ['*' if p == 'all' else p for p in patterns] or ['*']
-  return sorted(n for n in _MODELS if any(fnmatch.fnmatchcase(n, p) for p in patterns))
+  return sorted((n for n in _MODELS if any(fnmatch.fnmatchcase(n, p) for p in patterns)),
+                key=_natural_key)
+
+
+def _natural_key(name):
+  return [int(part) if part.isdigit() else part for part in re.split(r'(\d+)', name)]
 
 
 def get_network_fn(name, num_classes, weight_decay=0.0, is_training=False,

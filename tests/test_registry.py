@@ -21,7 +21,7 @@ def test_every_model_is_registered():
 
 def test_list_models_patterns():
   assert registry.list_models('resnet_v1*') == [
-      'resnet_v1_101', 'resnet_v1_152', 'resnet_v1_200', 'resnet_v1_50']
+      'resnet_v1_50', 'resnet_v1_101', 'resnet_v1_152', 'resnet_v1_200']
   assert registry.list_models('resnet_v1_5*, vgg_16') == ['resnet_v1_50', 'vgg_16']
   assert registry.list_models('all') == registry.list_models() == registry.list_models('*')
   assert registry.list_models('nothing*') == []
