@@ -1,0 +1,35 @@
+"""How the binaries end on a user error: one line naming the flag, file or variable, exit 1."""
+
+import sys
+import warnings
+
+from absl import app, logging
+
+from datasets.records import DataError
+from engine.checkpoints import CheckpointError
+from engine.config import ConfigError
+from engine.optimizers import OptimizerError
+from engine.strategies import StrategyError
+from nets.registry import ScopeParameterError, UnknownModelError
+
+USER_ERRORS = (CheckpointError, ConfigError, DataError, FloatingPointError, OptimizerError,
+               ScopeParameterError, StrategyError, UnknownModelError, FileNotFoundError,
+               PermissionError)
+
+
+def run(main, program):
+  """`app.run(main)`, printing `program: error: message` for user errors."""
+
+  def guarded(argv):
+    logging.set_verbosity(logging.WARNING)  # progress is printed; TF's INFO lines are noise
+    warnings.filterwarnings('ignore', message='`layer.updates` will be removed')
+    try:
+      return main(argv)
+    except USER_ERRORS as e:
+      print('%s: error: %s' % (program, e), file=sys.stderr)
+      sys.exit(1)
+    except KeyboardInterrupt:
+      print('%s: interrupted' % program, file=sys.stderr)
+      sys.exit(130)
+
+  app.run(guarded)

@@ -1,0 +1,129 @@
+"""The evaluation of eval.py: top-1, top-5 and loss over a whole split, exactly once.
+
+`evaluate(config)` restores a checkpoint (a file or a directory's latest; ours
+or TF-Slim's, by variable name; the moving averages when asked), runs the
+split once in a fixed order, writes TensorBoard eval summaries and
+`results.json` to eval_dir, and returns the results. With
+`eval_interval_secs` it evaluates each new checkpoint as it appears.
+"""
+
+import json
+import os
+
+import tensorflow as tf
+
+from datasets import pipeline
+from engine import checkpoints, inputs
+from engine.training import build_network, classification_loss
+from nets import registry
+
+
+class Evaluator:
+  """The model and data of an evaluation; `evaluate(path)` scores one checkpoint."""
+
+  def __init__(self, config):
+    self.config = config
+    self.spec = registry.get(config['model_name'])
+    self.data = inputs.resolve(config, self.spec, ('validation', 'test'),
+                               config['eval_image_size'])
+    if self.data.demo:
+      print('no --dataset_name: evaluating on the embedded digits demo dataset '
+            '(%s, %d images)' % (self.data.split.split, self.data.split.num_samples), flush=True)
+    self.net = build_network(self.spec, config, self.data.num_classes)
+    self.net(tf.zeros([1, self.data.image_size, self.data.image_size, 3]), training=False)
+    self.eval_dir = config['eval_dir']
+    self._step = tf.function(self._batch_metrics)
+
+  def _batch_metrics(self, images, labels):
+    logits, _ = self.net(images, training=False)
+    loss = tf.reduce_sum(classification_loss(labels, logits, self.data.num_classes, 0.0))
+    top1 = tf.reduce_sum(tf.cast(tf.math.in_top_k(labels, logits, 1), tf.float32))
+    k = min(5, self.data.num_classes)
+    top5 = tf.reduce_sum(tf.cast(tf.math.in_top_k(labels, logits, k), tf.float32))
+    return loss, top1, top5
+
+  def restore(self, path):
+    average = self.config['moving_average_decay']
+    name_map = (lambda name: name + '/ExponentialMovingAverage') if average else None
+    stored = checkpoints.variables_in(path)
+    if name_map and not any(name.endswith('/ExponentialMovingAverage') for name in stored):
+      raise checkpoints.CheckpointError(
+          '--moving_average_decay: %s holds no moving averages (train with '
+          '--moving_average_decay to keep them)' % path)
+    if name_map:
+      plain = name_map
+      name_map = lambda name: plain(name) if plain(name) in stored else name  # noqa: E731
+    return checkpoints.warm_start(self.net.variables, path, name_map=name_map)
+
+  def evaluate(self, path):
+    """{'checkpoint', 'step', 'top1', 'top5', 'loss', 'examples'} of one checkpoint."""
+    path = checkpoints.find(path)
+    self.restore(path)
+    dataset = pipeline.make_dataset(
+        self.data.split, image_size=self.data.image_size, preprocessing=self.data.preprocessing,
+        batch_size=self.config['batch_size'], is_training=False,
+        labels_offset=self.data.labels_offset, num_classes=self.data.num_classes)
+    totals = [0.0, 0.0, 0.0]
+    count = 0
+    limit = self.config['max_num_batches']
+    for index, (images, labels) in enumerate(
+        pipeline.iterate(dataset, self.data.split, self.data.num_classes,
+                         self.data.labels_offset)):
+      if limit and index >= limit:
+        break
+      for i, value in enumerate(self._step(images, labels)):
+        totals[i] += float(value)
+      count += int(labels.shape[0])
+    if not count:
+      raise checkpoints.CheckpointError('--max_num_batches=%s evaluates nothing' % limit)
+    step = _step_of(path)
+    results = {'checkpoint': path, 'step': step, 'examples': count,
+               'dataset': '%s/%s' % (self.data.split.dataset, self.data.split.split),
+               'loss': totals[0] / count, 'top1': totals[1] / count, 'top5': totals[2] / count}
+    self._write(results)
+    return results
+
+  def _write(self, results):
+    tf.io.gfile.makedirs(self.eval_dir)
+    writer = tf.summary.create_file_writer(self.eval_dir)
+    with writer.as_default(step=results['step'] or 0):
+      for key in ('top1', 'top5', 'loss'):
+        tf.summary.scalar('eval/%s' % key, results[key])
+    writer.flush()
+    path = os.path.join(self.eval_dir, 'results.json')
+    with open(path + '.tmp', 'w') as f:
+      json.dump(results, f, indent=1, sort_keys=True)
+    os.replace(path + '.tmp', path)
+
+
+def _step_of(path):
+  """The global step of a checkpoint: its optimizer's iterations, or the -N suffix."""
+  reader = tf.train.load_checkpoint(path)
+  for key in reader.get_variable_to_shape_map():
+    if key.startswith('optimizer/iter') or key == 'global_step':
+      return int(reader.get_tensor(key))
+  suffix = path.rsplit('-', 1)[-1]
+  return int(suffix) if suffix.isdigit() else None
+
+
+def evaluate(config, report=print):
+  """Evaluates --checkpoint_path once, or each new checkpoint of its directory
+  with eval_interval_secs; returns the last results."""
+  evaluator = Evaluator(config)
+  path = config['checkpoint_path']
+  if not config['eval_interval_secs']:
+    results = evaluator.evaluate(path)
+    report(results)
+    return results
+  if not tf.io.gfile.isdir(path):
+    raise checkpoints.CheckpointError('--eval_interval_secs needs --checkpoint_path to be a '
+                                      'directory, not %s' % path)
+  results = None
+  found = tf.train.checkpoints_iterator(path, min_interval_secs=config['eval_interval_secs'],
+                                        timeout=config['eval_timeout_secs'])
+  for number, checkpoint in enumerate(found, 1):
+    results = evaluator.evaluate(checkpoint)
+    report(results)
+    if config['max_number_of_evaluations'] and number >= config['max_number_of_evaluations']:
+      break
+  return results

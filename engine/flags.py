@@ -1,0 +1,127 @@
+"""The flags of train.py and eval.py as tables, with TF-Slim's names and meanings.
+
+Each row is (kind, name, default, help[, enum values]). `define(*tables)`
+defines them with absl; `resolve(tables)` returns the config of defaults <
+the --config recipe < the command line. A recipe may hold keys of the other
+binary (one recipe serves train.py and eval.py); other unknown keys are errors.
+"""
+
+from absl import flags
+
+from engine import config as config_lib
+from engine import optimizers, strategies
+
+COMMON = (
+    ('string', 'config', None, 'A YAML recipe (configs/*.yaml): flag names to values, plus '
+     '"scope:" for the arg_scope parameters.'),
+    ('string', 'model_name', 'inception_v3', 'The registered model (python -m nets list).'),
+    ('string', 'dataset_name', None, 'imagenet, flowers, cifar10, mnist, digits, or the shard '
+     'prefix in --dataset_dir. Default: the embedded digits.'),
+    ('string', 'dataset_split_name', None, 'The split (default: train for train.py, '
+     'validation or test for eval.py).'),
+    ('string', 'dataset_dir', None, 'The directory of the shards and labels.txt.'),
+    ('integer', 'labels_offset', None, 'Subtracted from the labels (default: 1 for a '
+     '1000-class model on a dataset with a background class, else 0).'),
+    ('integer', 'num_classes', None, 'Classes of the classifier (default: the dataset\'s).'),
+    ('string', 'preprocessing_name', None, 'Preprocessing (default: the model\'s).'),
+    ('integer', 'batch_size', 32, 'Examples per replica per step.'),
+    ('boolean', 'skip_bad_records', False, 'Skip bad records (and count them) instead of '
+     'stopping.'),
+    ('float', 'weight_decay', None, 'L2 weight decay of the arg_scope (default: the model\'s '
+     'own).'),
+    ('float', 'moving_average_decay', None, 'train.py: keep a moving average of the weights '
+     'with this decay; eval.py: evaluate the averages.'),
+    ('string', 'checkpoint_path', None, 'train.py: warm start from this checkpoint when '
+     'train_dir holds none; eval.py: the checkpoint to evaluate. TF-Slim\'s or ours, a file '
+     'prefix or a directory (its latest).'),
+)
+
+TRAIN = (
+    ('string', 'train_dir', None, 'Checkpoints, summaries and config.yaml go here (default: '
+     'runs/<model_name>). A run already there is resumed.'),
+    ('enum', 'strategy', 'auto', 'The tf.distribute strategy.', strategies.NAMES),
+    ('integer', 'train_image_size', None, 'Input size (default: the model\'s).'),
+    ('integer', 'seed', None, 'Seed of the input shuffle.'),
+    ('float', 'label_smoothing', 0.0, 'Label smoothing.'),
+    ('enum', 'optimizer', 'rmsprop', 'The optimizer.', optimizers.OPTIMIZERS),
+    ('float', 'learning_rate', 0.01, 'Initial learning rate.'),
+    ('enum', 'learning_rate_decay_type', 'exponential', 'How the learning rate decays.',
+     optimizers.SCHEDULES),
+    ('float', 'learning_rate_decay_factor', 0.94, 'Exponential decay factor.'),
+    ('float', 'num_epochs_per_decay', 2.0, 'Epochs per exponential decay step, or of the '
+     'polynomial decay.'),
+    ('float', 'end_learning_rate', 0.0001, 'Final rate of polynomial and cosine decay.'),
+    ('float', 'warmup_epochs', 0.0, 'Linear warm-up from 0, in epochs.'),
+    ('float', 'clip_gradient_norm', 0.0, 'Clip gradients to this global norm (0: off).'),
+    ('float', 'adadelta_rho', 0.95, 'Adadelta decay.'),
+    ('float', 'adagrad_initial_accumulator_value', 0.1, 'Adagrad initial accumulator.'),
+    ('float', 'adam_beta1', 0.9, 'Adam and AdamW beta1.'),
+    ('float', 'adam_beta2', 0.999, 'Adam and AdamW beta2.'),
+    ('float', 'adamw_weight_decay', 0.004, 'AdamW decoupled weight decay.'),
+    ('float', 'opt_epsilon', 1.0, 'Epsilon of rmsprop, adam, adamw and adadelta.'),
+    ('float', 'ftrl_learning_rate_power', -0.5, 'FTRL learning rate power.'),
+    ('float', 'ftrl_initial_accumulator_value', 0.1, 'FTRL initial accumulator.'),
+    ('float', 'ftrl_l1', 0.0, 'FTRL L1 regularization.'),
+    ('float', 'ftrl_l2', 0.0, 'FTRL L2 regularization.'),
+    ('float', 'momentum', 0.9, 'Momentum of the momentum optimizer.'),
+    ('float', 'rmsprop_momentum', 0.9, 'RMSProp momentum.'),
+    ('float', 'rmsprop_decay', 0.9, 'RMSProp decay.'),
+    ('integer', 'max_number_of_steps', None, 'Stop after this many steps (default: forever; '
+     'one epoch of the demo dataset).'),
+    ('boolean', 'jit_compile', False, 'Compile the training step with XLA.'),
+    ('string', 'checkpoint_exclude_scopes', None, 'Comma-separated scopes not to restore '
+     '(default: the logits scopes when the classes differ).'),
+    ('string', 'trainable_scopes', None, 'Comma-separated scopes to train (default: all).'),
+    ('boolean', 'ignore_missing_vars', False, 'Leave variables missing from the checkpoint '
+     'new instead of failing.'),
+    ('integer', 'log_every_n_steps', 10, 'A progress line every n steps.'),
+    ('integer', 'save_summaries_secs', 600, 'TensorBoard summaries every n seconds.'),
+    ('integer', 'save_interval_secs', 600, 'A checkpoint every n seconds.'),
+    ('integer', 'save_interval_steps', 0, 'Also a checkpoint every n steps (0: off).'),
+    ('integer', 'keep_checkpoint_max', 5, 'Checkpoints kept.'),
+)
+
+EVAL = (
+    ('string', 'eval_dir', None, 'Summaries and results.json go here (default: '
+     '<checkpoint directory>/eval).'),
+    ('integer', 'eval_image_size', None, 'Input size (default: the model\'s).'),
+    ('integer', 'max_num_batches', None, 'Evaluate only this many batches (default: the whole '
+     'split).'),
+    ('integer', 'eval_interval_secs', 0, 'Evaluate each new checkpoint of --checkpoint_path '
+     '(a directory), at most this often (0: once).'),
+    ('integer', 'eval_timeout_secs', None, 'With --eval_interval_secs: stop after waiting '
+     'this long for a new checkpoint.'),
+    ('integer', 'max_number_of_evaluations', None, 'With --eval_interval_secs: stop after '
+     'this many.'),
+)
+
+TABLES = {'common': COMMON, 'train': TRAIN, 'eval': EVAL}
+
+
+def names(*tables):
+  return [row[1] for table in tables for row in table]
+
+
+def define(*tables):
+  for row in (row for table in tables for row in table):
+    kind, name, default, help_text = row[:4]
+    if kind == 'enum':
+      flags.DEFINE_enum(name, default, row[4], help_text)
+    else:
+      getattr(flags, 'DEFINE_' + kind)(name, default, help_text)
+  flags.DEFINE_alias('model', 'model_name')
+
+
+def resolve(tables, other_tables=()):
+  """The config of the flags in `tables`; recipe keys of `other_tables` are ignored."""
+  values = flags.FLAGS
+  keys = [n for n in names(*tables) if n != 'config']
+  path = values['config'].value
+  recipe = config_lib.load_yaml(path) if path else {}
+  ignored = set(names(*other_tables)) - set(keys)
+  recipe = {k: v for k, v in recipe.items() if k not in ignored}
+  defaults = {n: values[n].default for n in keys}
+  overrides = {n: values[n].value for n in keys if values[n].present}
+  parsers = {n: values[n].parser.parse for n in keys}
+  return config_lib.resolve(defaults, recipe, overrides, recipe_name=path or '--config',
+                            parsers=parsers)

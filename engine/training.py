@@ -1,0 +1,294 @@
+"""The training loop of train.py: a registered net under its arg_scope, on a strategy.
+
+`train(config)` takes the resolved config (engine.config) and runs: data ->
+model inside `strategy.scope()` -> resume from train_dir, or warm start from
+--checkpoint_path -> a `tf.function` step per replica -> checkpoints,
+TensorBoard summaries and a progress line. It returns a summary of the run.
+"""
+
+import math
+import os
+import shutil
+import time
+
+import tensorflow as tf
+
+from datasets import pipeline
+from engine import checkpoints, inputs, optimizers, strategies
+from engine import config as config_lib
+from engine.network import Network
+from nets import registry
+
+AUX_LOSS_WEIGHT = 0.4  # TF-Slim's weight of Inception's auxiliary classifier
+
+
+class MovingAverage(tf.Module):
+  """TF-Slim's exponential moving average of the weights, with its variable names
+  (`<name>/ExponentialMovingAverage`) and its warm-up: the decay is
+  min(decay, (1 + step) / (10 + step))."""
+
+  def __init__(self, variables, decay):
+    super().__init__(name='moving_average')
+    self.decay = decay
+    self.averaged = list(variables)
+    self.shadows = [tf.Variable(lambda v=v: tf.identity(v), trainable=False,
+                                name=checkpoints.name_of(v) + '/ExponentialMovingAverage',
+                                aggregation=tf.VariableAggregation.ONLY_FIRST_REPLICA)
+                    for v in self.averaged]
+
+  def update(self, step):
+    step = tf.cast(step, tf.float32)
+    decay = tf.minimum(self.decay, (1.0 + step) / (10.0 + step))
+    for shadow, variable in zip(self.shadows, self.averaged, strict=True):
+      shadow.assign_sub((1.0 - decay) * (shadow - tf.cast(variable, shadow.dtype)))
+
+
+def classification_loss(labels, logits, num_classes, label_smoothing):
+  """Per-example softmax cross-entropy with TF-Slim's label smoothing."""
+  onehot = tf.one_hot(labels, num_classes, dtype=tf.float32)
+  if label_smoothing:
+    onehot = onehot * (1.0 - label_smoothing) + label_smoothing / num_classes
+  return tf.nn.softmax_cross_entropy_with_logits(onehot, tf.cast(logits, tf.float32))
+
+
+def scope_params(config):
+  """The model's arg_scope parameters: the recipe's `scope:` and --weight_decay."""
+  params = dict(config['scope'])
+  if config['weight_decay'] is not None:
+    params['weight_decay'] = config['weight_decay']
+  return params
+
+
+def build_network(spec, config, num_classes):
+  """The registered net as a tf_keras layer, its arg_scope checked by name."""
+  return Network(spec.network_fn, spec.arg_scope(**scope_params(config)),
+                 dict(spec.network_kwargs, num_classes=num_classes), name=spec.name)
+
+
+def _format_eta(seconds):
+  seconds = int(seconds)
+  return '%d:%02d:%02d' % (seconds // 3600, seconds // 60 % 60, seconds % 60)
+
+
+class Trainer:
+  """Everything one training run holds; `run()` trains."""
+
+  def __init__(self, config):
+    self.config = config
+    self.spec = registry.get(config['model_name'])
+    self.strategy = strategies.make_strategy(config['strategy'])
+    self.chief = strategies.is_chief(self.strategy)
+    self.replicas = self.strategy.num_replicas_in_sync
+    self.data = inputs.resolve(config, self.spec, ('train',), config['train_image_size'])
+    if self.data.demo:
+      self.say('no --dataset_name: training on the embedded digits demo dataset '
+               '(%d images, datasets/digits)' % self.data.split.num_samples)
+    self.global_batch = config['batch_size'] * self.replicas
+    self.steps_per_epoch = max(1, self.data.split.num_samples // self.global_batch)
+    self.max_steps = config['max_number_of_steps']
+    if self.max_steps is None and self.data.demo:
+      self.max_steps = self.steps_per_epoch
+      self.say('no --max_number_of_steps: stopping after one epoch, %d steps' % self.max_steps)
+    if self.max_steps is None and config['learning_rate_decay_type'] == 'cosine':
+      raise optimizers.OptimizerError('--learning_rate_decay_type=cosine needs '
+                                      '--max_number_of_steps')
+    self.counter = pipeline.SkipCounter() if config['skip_bad_records'] else None
+    self._build()
+
+  def say(self, message):
+    if self.chief:
+      print(message, flush=True)
+
+  def _build(self):
+    config, data = self.config, self.data
+    with self.strategy.scope():
+      self.net = build_network(self.spec, config, data.num_classes)
+      self.net(tf.zeros([1, data.image_size, data.image_size, 3]), training=False)
+      schedule = optimizers.make_schedule(config, self.steps_per_epoch,
+                                          self.max_steps or self.steps_per_epoch)
+      self.schedule = schedule
+      self.optimizer = optimizers.make_optimizer(config, schedule)
+      self.average = None
+      if config['moving_average_decay']:
+        self.average = MovingAverage(self.net.variables, config['moving_average_decay'])
+      objects = dict(model=self.net, optimizer=self.optimizer)
+      if self.average is not None:
+        objects['moving_average'] = self.average
+      self.checkpoint = tf.train.Checkpoint(**objects)
+    trainable_scopes = checkpoints.split_scopes(config['trainable_scopes'])
+    self.trainable = [v for v in self.net.trainable_variables
+                      if not trainable_scopes or checkpoints.in_scopes(
+                          checkpoints.name_of(v), trainable_scopes)]
+    if not self.trainable:
+      raise config_lib.ConfigError('--trainable_scopes=%s matches no trainable variable of %s'
+                                   % (config['trainable_scopes'], self.spec.name))
+    self.train_dir = config['train_dir']
+    save_dir = self.train_dir if self.chief else os.path.join(
+        self.train_dir, 'worker_temp_%d' % self.strategy.cluster_resolver.task_id)
+    self.manager = tf.train.CheckpointManager(
+        self.checkpoint, save_dir, max_to_keep=config['keep_checkpoint_max'],
+        step_counter=self.optimizer.iterations)
+
+  def _restore_or_warm_start(self):
+    config = self.config
+    latest = self.manager.latest_checkpoint or tf.train.latest_checkpoint(self.train_dir)
+    if latest:
+      try:
+        self.checkpoint.restore(latest).assert_existing_objects_matched()
+      except (AssertionError, ValueError, tf.errors.OpError) as e:
+        raise checkpoints.CheckpointError(
+            '--train_dir=%s holds %s, which does not fit this model (%s); give a new '
+            '--train_dir' % (self.train_dir, os.path.basename(latest),
+                             str(e).split('\n')[0][:200])) from None
+      self.say('resumed from %s at step %d' % (latest, int(self.optimizer.iterations)))
+      return
+    if not config['checkpoint_path']:
+      return
+    exclude = checkpoints.split_scopes(config['checkpoint_exclude_scopes'])
+    if not exclude and self.data.num_classes != self.spec.num_classes:
+      exclude = list(self.spec.logits_scopes)
+      self.say('%d classes instead of %d: leaving out %s' % (
+          self.data.num_classes, self.spec.num_classes, ', '.join(exclude)))
+    report = checkpoints.warm_start(
+        self.net.variables, config['checkpoint_path'], exclude, config['ignore_missing_vars'],
+        suggest_scope=self._logits_scope_of)
+    if self.average is not None:
+      for shadow, variable in zip(self.average.shadows, self.average.averaged, strict=True):
+        shadow.assign(variable)
+    self.say('fine-tuning from %s: %s' % (config['checkpoint_path'], report))
+
+  def _logits_scope_of(self, name):
+    for scope in self.spec.logits_scopes:
+      if checkpoints.in_scopes(name, [scope]):
+        return scope
+    return name.rsplit('/', 1)[0]
+
+  def _step_fn(self):
+    config, num_classes = self.config, self.data.num_classes
+    clip = config['clip_gradient_norm']
+
+    def replica_step(images, labels):
+      with tf.GradientTape() as tape:
+        logits, end_points = self.net(images, training=True)
+        per_example = classification_loss(labels, logits, num_classes, config['label_smoothing'])
+        if 'AuxLogits' in end_points:
+          per_example += AUX_LOSS_WEIGHT * classification_loss(
+              labels, end_points['AuxLogits'], num_classes, config['label_smoothing'])
+        loss = tf.nn.compute_average_loss(per_example, global_batch_size=self.global_batch)
+        regularization = (tf.add_n(self.net.losses) / self.replicas if self.net.losses
+                          else tf.constant(0.0))
+        total = loss + regularization
+      grads = tape.gradient(total, self.trainable)
+      if clip:
+        grads, _ = tf.clip_by_global_norm(grads, clip)
+      self.optimizer.apply_gradients(zip(grads, self.trainable, strict=True))
+      if self.average is not None:
+        self.average.update(self.optimizer.iterations)
+      correct = tf.reduce_sum(tf.cast(tf.equal(tf.argmax(logits, -1, output_type=tf.int64),
+                                               labels), tf.float32))
+      return loss, regularization, correct
+
+    def step(images, labels):
+      results = self.strategy.run(replica_step, args=(images, labels))
+      loss, regularization, correct = (
+          self.strategy.reduce(tf.distribute.ReduceOp.SUM, r, axis=None) for r in results)
+      return loss, regularization, correct / self.global_batch
+
+    return tf.function(step, jit_compile=config['jit_compile'] or None)
+
+  def run(self):
+    config = self.config
+    if self.chief:
+      tf.io.gfile.makedirs(self.train_dir)
+      config_lib.write(dict(config, resolved={
+          'dataset': '%s/%s' % (self.data.split.dataset, self.data.split.split),
+          'dataset_dir': self.data.split.dataset_dir, 'num_classes': self.data.num_classes,
+          'labels_offset': self.data.labels_offset, 'image_size': self.data.image_size,
+          'preprocessing': self.data.preprocessing, 'replicas': self.replicas,
+          'global_batch_size': self.global_batch}),
+          os.path.join(self.train_dir, 'config.yaml'))
+    self._restore_or_warm_start()
+    dataset = inputs.distributed_dataset(self.strategy, self.data, config['batch_size'], True,
+                                         seed=config['seed'],
+                                         skip_bad_records=config['skip_bad_records'],
+                                         counter=self.counter)
+    writer = (tf.summary.create_file_writer(self.train_dir) if self.chief
+              else tf.summary.create_noop_writer())
+    step_fn = self._step_fn()
+    iterator = iter(dataset)
+    step = int(self.optimizer.iterations)
+    start_step, start_time = step, time.time()
+    last_save, last_summary, window = time.time(), 0.0, (step, time.time())
+    history = []
+    traced = False
+    try:
+      while self.max_steps is None or step < self.max_steps:
+        images, labels = self._next(iterator)
+        with writer.as_default(step=step):
+          if not traced:
+            tf.summary.trace_on(graph=True)
+          loss, regularization, accuracy = step_fn(images, labels)
+          if not traced:
+            tf.summary.trace_export('train_step', step=step)
+            traced = True
+        step = int(self.optimizer.iterations)
+        loss = float(loss)
+        if not math.isfinite(loss):
+          raise FloatingPointError('the loss became %s at step %d; lower --learning_rate or '
+                                   'set --clip_gradient_norm' % (loss, step))
+        history.append(loss)
+        now = time.time()
+        if step % config['log_every_n_steps'] == 0 or step == self.max_steps:
+          rate = (step - window[0]) * self.global_batch / max(now - window[1], 1e-9)
+          window = (step, now)
+          eta = ('  ETA %s' % _format_eta((self.max_steps - step) * self.global_batch / rate)
+                 if self.max_steps and rate else '')
+          skipped = '  skipped %d' % self.counter.skipped if self.counter else ''
+          self.say('step %d%s  loss %.4f  reg %.4f  acc %.3f  lr %.3g  %.1f images/s%s%s' % (
+              step, '/%d' % self.max_steps if self.max_steps else '', loss, float(regularization),
+              float(accuracy), float(self.schedule(step)), rate, eta, skipped))
+        if now - last_summary >= config['save_summaries_secs']:
+          last_summary = now
+          self._summaries(writer, step, loss, regularization, accuracy, images,
+                          (step - start_step) * self.global_batch / max(now - start_time, 1e-9))
+        if (config['save_interval_steps'] and step % config['save_interval_steps'] == 0) or \
+            now - last_save >= config['save_interval_secs']:
+          self.manager.save(checkpoint_number=step)
+          last_save = now
+    except KeyboardInterrupt:
+      self.manager.save(checkpoint_number=step)
+      self.say('interrupted: saved step %d to %s' % (step, self.train_dir))
+      raise
+    path = self.manager.save(checkpoint_number=step)
+    writer.flush()
+    if not self.chief:
+      shutil.rmtree(os.path.dirname(path), ignore_errors=True)
+    return {'step': step, 'losses': history, 'checkpoint': path,
+            'skipped': self.counter.skipped if self.counter else 0}
+
+  def _next(self, iterator):
+    try:
+      return next(iterator)
+    except tf.errors.OpError as e:
+      error = pipeline.explain(e, self.data.split, self.data.num_classes,
+                               self.data.labels_offset)
+      if error is None:
+        raise
+      raise error from None
+
+  def _summaries(self, writer, step, loss, regularization, accuracy, images, rate):
+    with writer.as_default(step=step):
+      tf.summary.scalar('losses/classification', loss)
+      tf.summary.scalar('losses/regularization', regularization)
+      tf.summary.scalar('losses/total', loss + float(regularization))
+      tf.summary.scalar('learning_rate', self.schedule(step))
+      tf.summary.scalar('accuracy/train', accuracy)
+      tf.summary.scalar('images_per_second', rate)
+      first = self.strategy.experimental_local_results(images)[0]
+      low = tf.reduce_min(first[:4], axis=[1, 2, 3], keepdims=True)
+      high = tf.reduce_max(first[:4], axis=[1, 2, 3], keepdims=True)
+      tf.summary.image('input', (first[:4] - low) / tf.maximum(high - low, 1e-6), max_outputs=4)
+
+
+def train(config):
+  return Trainer(config).run()
