@@ -20,8 +20,17 @@ $(STAMP): pyproject.toml
 test: $(STAMP)
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
+# The demo: LeNet on the embedded digits, evaluated, then a new classifier
+# fine-tuned on it and evaluated again. A second run resumes and re-evaluates.
+DEMO := runs/demo
 demo: $(STAMP)
-	$(PY) -m scopes demo
+	$(PY) train.py --config=configs/demo_lenet_digits.yaml --train_dir=$(DEMO)/lenet
+	$(PY) eval.py --config=configs/demo_lenet_digits.yaml --checkpoint_path=$(DEMO)/lenet
+	$(PY) train.py --config=configs/demo_lenet_digits_finetune.yaml \
+	    --checkpoint_path=$(DEMO)/lenet --train_dir=$(DEMO)/lenet_new_head
+	$(PY) eval.py --config=configs/demo_lenet_digits_finetune.yaml \
+	    --checkpoint_path=$(DEMO)/lenet_new_head
+	$(PY) -m engine.results $(DEMO)
 
 bench: $(STAMP)
 	$(PY) bench.py $(BENCH_ARGS)

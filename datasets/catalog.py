@@ -75,20 +75,20 @@ class Split:
   def labels_offset(self, model_classes):
     """How much to subtract from this split's labels for a model with
     `model_classes` outputs: 1 when the data has a background class the model
-    lacks (ImageNet's 1001 labels, a 1000-class VGG or ResNet v1), else 0.
+    lacks (ImageNet's 1001 labels, a 1000-class VGG or ResNet v1), 0 when
+    every label fits.
 
     Raises:
       DataError: when the model's classes fit neither way.
     """
-    if model_classes == self.num_classes:
-      return 0
+    if model_classes >= self.num_classes:
+      return 0  # every label fits
     if self.has_background and model_classes == self.num_classes - 1:
       return 1
-    valid = [self.num_classes] + ([self.num_classes - 1] if self.has_background else [])
-    raise DataError('a model with %d classes cannot read %s (labels 0..%d); give the model %s '
-                    'classes (--num_classes), or fine-tune its logits for this dataset'
-                    % (model_classes, self.dataset, self.num_classes - 1,
-                       ' or '.join(map(str, valid))))
+    least = self.num_classes - 1 if self.has_background else self.num_classes
+    raise DataError('a model with %d classes cannot read %s (labels 0..%d); give the model at '
+                    'least %d classes (--num_classes), or fine-tune its logits for this dataset'
+                    % (model_classes, self.dataset, self.num_classes - 1, least))
 
 
 def _sizes_path(directory, name):

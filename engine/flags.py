@@ -102,6 +102,19 @@ def names(*tables):
   return [row[1] for table in tables for row in table]
 
 
+def defaults(*tables, **overrides):
+  """The config of the flags' defaults with `overrides`, as `resolve` returns it
+  without a command line: for running training or evaluation from Python."""
+  config = {row[1]: row[2] for table in tables for row in table if row[1] != 'config'}
+  config['scope'] = {}
+  unknown = sorted(set(overrides) - set(config))
+  if unknown:
+    raise config_lib.ConfigError('unknown keys %s; valid keys: %s' % (
+        ', '.join(unknown), ', '.join(sorted(config))))
+  config.update(overrides)
+  return config
+
+
 def define(*tables):
   for row in (row for table in tables for row in table):
     kind, name, default, help_text = row[:4]

@@ -75,6 +75,8 @@ class Trainer:
 
   def __init__(self, config):
     self.config = config
+    if config['seed'] is not None:
+      tf.random.set_seed(config['seed'])  # initial weights and the input order repeat
     self.spec = registry.get(config['model_name'])
     self.strategy = strategies.make_strategy(config['strategy'])
     self.chief = strategies.is_chief(self.strategy)
@@ -108,6 +110,15 @@ class Trainer:
                                           self.max_steps or self.steps_per_epoch)
       self.schedule = schedule
       self.optimizer = optimizers.make_optimizer(config, schedule)
+      trainable_scopes = checkpoints.split_scopes(config['trainable_scopes'])
+      self.trainable = [v for v in self.net.trainable_variables
+                        if not trainable_scopes or checkpoints.in_scopes(
+                            checkpoints.name_of(v), trainable_scopes)]
+      if not self.trainable:
+        raise config_lib.ConfigError('--trainable_scopes=%s matches no trainable variable of %s'
+                                     % (config['trainable_scopes'], self.spec.name))
+      # Slots now, not at the first step: a resumed run restores them at once.
+      self.optimizer.build(self.trainable)
       self.average = None
       if config['moving_average_decay']:
         self.average = MovingAverage(self.net.variables, config['moving_average_decay'])
@@ -115,13 +126,6 @@ class Trainer:
       if self.average is not None:
         objects['moving_average'] = self.average
       self.checkpoint = tf.train.Checkpoint(**objects)
-    trainable_scopes = checkpoints.split_scopes(config['trainable_scopes'])
-    self.trainable = [v for v in self.net.trainable_variables
-                      if not trainable_scopes or checkpoints.in_scopes(
-                          checkpoints.name_of(v), trainable_scopes)]
-    if not self.trainable:
-      raise config_lib.ConfigError('--trainable_scopes=%s matches no trainable variable of %s'
-                                   % (config['trainable_scopes'], self.spec.name))
     self.train_dir = config['train_dir']
     save_dir = self.train_dir if self.chief else os.path.join(
         self.train_dir, 'worker_temp_%d' % self.strategy.cluster_resolver.task_id)
@@ -140,7 +144,7 @@ class Trainer:
             '--train_dir=%s holds %s, which does not fit this model (%s); give a new '
             '--train_dir' % (self.train_dir, os.path.basename(latest),
                              str(e).split('\n')[0][:200])) from None
-      self.say('resumed from %s at step %d' % (latest, int(self.optimizer.iterations)))
+      self.say('resumed from %s at step %d' % (latest, int(self.optimizer.iterations.numpy())))
       return
     if not config['checkpoint_path']:
       return
@@ -216,7 +220,7 @@ class Trainer:
               else tf.summary.create_noop_writer())
     step_fn = self._step_fn()
     iterator = iter(dataset)
-    step = int(self.optimizer.iterations)
+    step = int(self.optimizer.iterations.numpy())
     start_step, start_time = step, time.time()
     last_save, last_summary, window = time.time(), 0.0, (step, time.time())
     history = []
@@ -231,7 +235,7 @@ class Trainer:
           if not traced:
             tf.summary.trace_export('train_step', step=step)
             traced = True
-        step = int(self.optimizer.iterations)
+        step = int(self.optimizer.iterations.numpy())
         loss = float(loss)
         if not math.isfinite(loss):
           raise FloatingPointError('the loss became %s at step %d; lower --learning_rate or '
