@@ -29,6 +29,8 @@ COMMON = (
      'stopping.'),
     ('float', 'weight_decay', None, 'L2 weight decay of the arg_scope (default: the model\'s '
      'own).'),
+    ('enum', 'mixed_precision', 'none', 'Compute in bfloat16 or float16 on float32 weights '
+     '(float16 with dynamic loss scaling).', ('none', 'bfloat16', 'float16')),
     ('float', 'moving_average_decay', None, 'train.py: keep a moving average of the weights '
      'with this decay; eval.py: evaluate the averages.'),
     ('string', 'checkpoint_path', None, 'train.py: warm start from this checkpoint when '

@@ -8,19 +8,47 @@ keep TF-Slim's names (so checkpoints match), weight decay lands in
 layer works under any `tf.distribute` strategy.
 """
 
+import tensorflow as tf
 import tf_keras
 from tf_keras.api._v1.keras.utils import track_tf1_style_variables
+from tf_keras.src.mixed_precision import autocast_variable
 
 import scopes
 from nets import registry
 
 
+COMPUTE_DTYPES = ('float32', 'bfloat16', 'float16')
+
+
+def _float32_weights(next_getter, name, *args, **kwargs):
+  """A custom getter for mixed precision: every variable is stored in float32;
+  weights are read in the compute dtype (Keras' AutoCastVariable), while batch
+  norm's parameters and statistics stay float32, as fused batch norm wants."""
+  requested = kwargs.get('dtype')
+  if requested not in (tf.bfloat16, tf.float16):
+    return next_getter(name, *args, **kwargs)
+  kwargs['dtype'] = tf.float32
+  variable = next_getter(name, *args, **kwargs)
+  if kwargs.get('trainable', True) and not name.endswith(('/beta', '/gamma')):
+    return autocast_variable.create_autocast_variable(variable)
+  return variable
+
+
 class Network(tf_keras.layers.Layer):
   """Calls `network_fn(images, is_training=training, **network_kwargs)` under
-  `arg_scope` and returns `(logits, end_points)`."""
+  `arg_scope` and returns `(logits, end_points)`.
 
-  def __init__(self, network_fn, arg_scope=None, network_kwargs=None, **kwargs):
+  With `compute_dtype` 'bfloat16' or 'float16' the net computes in that dtype
+  on float32 variables (mixed precision); logits come back as float32.
+  """
+
+  def __init__(self, network_fn, arg_scope=None, network_kwargs=None, compute_dtype='float32',
+               **kwargs):
     super().__init__(**kwargs)
+    if compute_dtype not in COMPUTE_DTYPES:
+      raise ValueError('compute_dtype %r is not one of %s' % (compute_dtype,
+                                                               ', '.join(COMPUTE_DTYPES)))
+    self.compute_dtype_name = compute_dtype
     scope = dict(arg_scope or {})
     network_kwargs = dict(network_kwargs or {})
     # Kept in closures: Keras would otherwise wrap the dicts for tracking.
@@ -51,5 +79,12 @@ class Network(tf_keras.layers.Layer):
   @track_tf1_style_variables
   def call(self, images, training=False):
     with scopes.arg_scope(self._scope()):
-      return self._network_fn(images, is_training=bool(training),
-                              **self._network_kwargs())
+      if self.compute_dtype_name == 'float32':
+        return self._network_fn(images, is_training=bool(training), **self._network_kwargs())
+      dtype = tf.as_dtype(self.compute_dtype_name)
+      with tf.compat.v1.variable_scope(tf.compat.v1.get_variable_scope(),
+                                       custom_getter=_float32_weights), \
+          autocast_variable.enable_auto_cast_variables(dtype):
+        logits, end_points = self._network_fn(tf.cast(images, dtype), is_training=bool(training),
+                                              **self._network_kwargs())
+      return tf.cast(logits, tf.float32), end_points

@@ -12,6 +12,7 @@ import shutil
 import time
 
 import tensorflow as tf
+import tf_keras
 
 from datasets import pipeline
 from engine import checkpoints, inputs, optimizers, strategies
@@ -61,8 +62,10 @@ def scope_params(config):
 
 def build_network(spec, config, num_classes):
   """The registered net as a tf_keras layer, its arg_scope checked by name."""
+  precision = config['mixed_precision']
   return Network(spec.network_fn, spec.arg_scope(**scope_params(config)),
-                 dict(spec.network_kwargs, num_classes=num_classes), name=spec.name)
+                 dict(spec.network_kwargs, num_classes=num_classes), name=spec.name,
+                 compute_dtype='float32' if precision in (None, 'none') else precision)
 
 
 def _format_eta(seconds):
@@ -110,6 +113,9 @@ class Trainer:
                                           self.max_steps or self.steps_per_epoch)
       self.schedule = schedule
       self.optimizer = optimizers.make_optimizer(config, schedule)
+      self.loss_scaling = config['mixed_precision'] == 'float16'
+      if self.loss_scaling:  # float16 gradients underflow without it; bfloat16's do not
+        self.optimizer = tf_keras.mixed_precision.LossScaleOptimizer(self.optimizer)
       trainable_scopes = checkpoints.split_scopes(config['trainable_scopes'])
       self.trainable = [v for v in self.net.trainable_variables
                         if not trainable_scopes or checkpoints.in_scopes(
@@ -182,7 +188,11 @@ class Trainer:
         regularization = (tf.add_n(self.net.losses) / self.replicas if self.net.losses
                           else tf.constant(0.0))
         total = loss + regularization
+        if self.loss_scaling:
+          total = self.optimizer.get_scaled_loss(total)
       grads = tape.gradient(total, self.trainable)
+      if self.loss_scaling:
+        grads = self.optimizer.get_unscaled_gradients(grads)
       if clip:
         grads, _ = tf.clip_by_global_norm(grads, clip)
       self.optimizer.apply_gradients(zip(grads, self.trainable, strict=True))

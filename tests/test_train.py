@@ -11,6 +11,7 @@ import sys
 import numpy as np
 import pytest
 import tensorflow as tf
+import tf_keras
 import yaml
 
 from engine import checkpoints, evaluation, flags, optimizers, training
@@ -125,6 +126,26 @@ def test_new_number_of_classes_leaves_the_logits_out(demo_run, tmp_path, capsys)
   out = capsys.readouterr().out
   assert '11 classes instead of 1001: leaving out LeNet/fc4' in out
   assert 'restored 6 variables, skipped 2 in --checkpoint_exclude_scopes, left 0 new' in out
+
+
+@pytest.mark.parametrize('precision', ['bfloat16', 'float16'])
+def test_mixed_precision_computes_low_on_float32_weights(demo_run, tmp_path, precision):
+  train_dir, _ = demo_run
+  config = train_config(tmp_path / precision, mixed_precision=precision, max_number_of_steps=3,
+                        jit_compile=precision == 'bfloat16')
+  trainer = training.Trainer(config)
+  result = trainer.run()
+  assert result['step'] == 3 and all(np.isfinite(result['losses']))
+  assert {v.dtype for v in trainer.net.variables} == {tf.float32}
+  logits, end_points = trainer.net(tf.zeros([2, 28, 28, 3]))
+  assert logits.dtype == tf.float32 and end_points['fc3'].dtype == tf.as_dtype(precision)
+  assert isinstance(trainer.optimizer, tf_keras.mixed_precision.LossScaleOptimizer) == (
+      precision == 'float16')
+  # A float32 checkpoint evaluates in low precision with about the same accuracy.
+  full = evaluation.evaluate(eval_config(train_dir, tmp_path / 'e32'), report=lambda r: None)
+  low = evaluation.evaluate(eval_config(train_dir, tmp_path / 'elow', mixed_precision=precision),
+                            report=lambda r: None)
+  assert abs(low['top1'] - full['top1']) <= 0.03
 
 
 def test_mismatched_checkpoint_names_the_variable_and_the_fix(demo_run):
