@@ -354,3 +354,37 @@ def test_binary_errors_are_one_line_and_exit_non_zero(program, args, message):
   lines = [line for line in done.stderr.splitlines() if line.strip()]
   # Ours is the last line; absl's own flag errors add a line on --helpfull.
   assert any(re.search(message, line) for line in lines[-2:]), lines[-3:]
+
+
+def test_mismatched_checkpoint_from_the_binary(demo_run):
+  train_dir, _ = demo_run
+  done = run_binary('train.py', '--model=lenet', '--checkpoint_path=%s' % train_dir,
+                    '--num_classes=12', '--checkpoint_exclude_scopes=LeNet/conv1',
+                    '--train_dir=%s' % (train_dir.parent / 'mismatch'))
+  assert done.returncode == 1 and 'Traceback' not in done.stderr
+  last = done.stderr.strip().splitlines()[-1]
+  assert last.startswith('train.py: error: LeNet/fc4/') and \
+      '--checkpoint_exclude_scopes=LeNet/fc4' in last
+
+
+def test_interrupt_saves_a_checkpoint_and_exits_130(tmp_path):
+  import signal
+  import time
+  train_dir = tmp_path / 'interrupted'
+  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='3', PYTHONPATH=ROOT, PYTHONUNBUFFERED='1')
+  process = subprocess.Popen(
+      [sys.executable, os.path.join(ROOT, 'train.py'), '--model=lenet',
+       '--train_dir=%s' % train_dir, '--max_number_of_steps=100000', '--log_every_n_steps=5'],
+      cwd=ROOT, env=env,
+      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+  for line in process.stdout:  # wait for training to run
+    if line.startswith('step 10/'):
+      break
+  time.sleep(0.5)
+  process.send_signal(signal.SIGINT)
+  out, err = process.communicate(timeout=120)
+  assert process.returncode == 130, err[-2000:]
+  assert 'interrupted: saved step' in out
+  step = int(out.split('interrupted: saved step ')[1].split()[0])
+  assert step >= 10
+  assert tf.train.latest_checkpoint(str(train_dir)).endswith('ckpt-%d' % step)
