@@ -32,6 +32,7 @@ FAMILIES = (
     'nets.inception_v3',
     'nets.inception_v4',
     'nets.lenet',
+    'nets.mobilenet_v1',
     'nets.overfeat',
     'nets.resnet_v1',
     'nets.resnet_v2',

@@ -1,6 +1,7 @@
 """python -m nets list / explain, and the counts they print."""
 
 import numpy as np
+import pytest
 
 import nets_reference as ref
 from nets import __main__ as cli
@@ -26,6 +27,20 @@ def test_summary_of_inception_v3_matches_the_checkpoint():
   assert row['parameters'] == _trainable_parameters('inception_v3')
   assert 5.6e9 < row['multiply_adds'] < 5.8e9  # published: 5.7 G multiply-adds
   assert (row['image_size'], row['num_classes']) == (299, 1001)
+
+
+@pytest.mark.parametrize('name, published_params, published_mult_adds', [
+    # The MobileNet v1 paper and TF-Slim's table, all at 224 x 224.
+    ('mobilenet_v1', 4.24e6, 569e6),
+    ('mobilenet_v1_075', 2.59e6, 317e6),
+    ('mobilenet_v1_050', 1.34e6, 150e6),
+    ('mobilenet_v1_025', 0.47e6, 41e6),
+])
+def test_mobilenet_v1_matches_the_published_figures(name, published_params, published_mult_adds):
+  row = analysis.summary(name)
+  assert row['parameters'] == _trainable_parameters(name)
+  assert abs(row['parameters'] / published_params - 1) < 0.01
+  assert abs(row['multiply_adds'] / published_mult_adds - 1) < 0.05
 
 
 def test_explain_marks_written_and_scoped_arguments():

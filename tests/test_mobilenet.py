@@ -1,0 +1,64 @@
+"""MobileNet v1's options: the base to an end point, output_stride, explicit padding, conv_defs."""
+
+import pytest
+import tensorflow as tf
+import tf_slim as slim
+
+import scopes
+from nets import mobilenet_v1
+
+
+def build(fn, size=224, **kwargs):
+  graph = tf.Graph()
+  with graph.as_default():
+    images = tf.compat.v1.placeholder(tf.float32, [1, size, size, 3])
+    with scopes.arg_scope(mobilenet_v1.mobilenet_v1_arg_scope(is_training=False)):
+      net, end_points = fn(images, **kwargs)
+    names = sorted(v.op.name for v in graph.get_collection('variables'))
+  return net.shape.as_list(), end_points, names
+
+
+def test_base_stops_at_the_final_end_point():
+  shape, end_points, _ = build(mobilenet_v1.mobilenet_v1_base, final_endpoint='Conv2d_5_pointwise')
+  assert shape == [1, 28, 28, 256]
+  assert list(end_points)[-1] == 'Conv2d_5_pointwise' and 'Conv2d_6_depthwise' not in end_points
+  with pytest.raises(ValueError, match="unknown final_endpoint 'Conv2d_14'; valid: Conv2d_0, "):
+    build(mobilenet_v1.mobilenet_v1_base, final_endpoint='Conv2d_14')
+
+
+def test_output_stride_keeps_variables_and_enlarges_the_map():
+  plain_shape, _, plain = build(mobilenet_v1.mobilenet_v1_base)
+  shape, _, names = build(mobilenet_v1.mobilenet_v1_base, output_stride=8)
+  assert plain_shape == [1, 7, 7, 1024] and shape == [1, 28, 28, 1024]
+  assert names == plain
+
+
+def test_explicit_padding_gives_the_same_shapes_and_variables():
+  plain_shape, plain_points, plain = build(mobilenet_v1.mobilenet_v1_base, size=225)
+  shape, end_points, names = build(mobilenet_v1.mobilenet_v1_base, size=225,
+                                   use_explicit_padding=True)
+  assert shape == plain_shape and names == plain
+  assert {k: v.shape.as_list() for k, v in end_points.items()} == {
+      k: v.shape.as_list() for k, v in plain_points.items()}
+
+
+def test_conv_defs_and_depth_multiplier():
+  defs = [mobilenet_v1.Conv([3, 3], 2, 16), mobilenet_v1.DepthSepConv([3, 3], 2, 40)]
+  shape, end_points, names = build(mobilenet_v1.mobilenet_v1, size=64, conv_defs=defs,
+                                   num_classes=5, depth_multiplier=0.5, global_pool=True)
+  assert shape == [1, 5]
+  assert end_points['Conv2d_1_pointwise'].shape.as_list() == [1, 16, 16, 20]
+  assert 'MobilenetV1/Conv2d_1_depthwise/depthwise_weights' in names
+  with pytest.raises(ValueError, match='depth_multiplier must be positive'):
+    build(mobilenet_v1.mobilenet_v1_base, depth_multiplier=0)
+
+
+def test_depthwise_weights_are_not_regularized_unless_asked():
+  for regularize, expected in ((False, 15), (True, 28)):
+    graph = tf.Graph()
+    with graph.as_default():
+      with slim.arg_scope(mobilenet_v1.mobilenet_v1_arg_scope(
+          regularize_depthwise=regularize)):
+        mobilenet_v1.mobilenet_v1(tf.zeros([1, 224, 224, 3]), num_classes=10)
+      losses = graph.get_collection(tf.compat.v1.GraphKeys.REGULARIZATION_LOSSES)
+    assert len(losses) == expected
