@@ -37,7 +37,7 @@ def build(name, num_classes=None, image_size=None, is_training=False):
   size = image_size or spec.default_image_size
   graph = tf.Graph()
   with graph.as_default():
-    images = tf.compat.v1.placeholder(tf.float32, [1, size, size, 3], 'images')
+    images = tf.compat.v1.placeholder(tf.float32, spec.input_shape(1, size), 'images')
     with scopes.arg_scope(spec.arg_scope()):
       logits, _ = spec.network_fn(
           images, num_classes=spec.num_classes if num_classes is None else num_classes,

@@ -66,10 +66,11 @@ class Layer(collections.namedtuple(
   """One slim layer of a table.
 
   Attributes:
-    op: 'conv', 'separable_conv', 'max_pool' or 'avg_pool'.
+    op: 'conv', 'separable_conv', 'max_pool', 'avg_pool', or for video
+      (NDHWC) 'conv3d' and 'max_pool3d'.
     depth: output channels before the net's depth function (None for pools).
-    kernel: an int, or `(height, width)`.
-    stride: an int.
+    kernel: an int, or `(height, width)` (`(time, height, width)` in 3-D).
+    stride: an int, or one per spatial (and temporal) axis.
     scope: the variable scope, e.g. 'Conv2d_0b_3x3'; also the end-point key
       when the layer stands at the top of a table.
     padding: 'SAME', 'VALID', or None for the arg_scope's.
@@ -120,11 +121,23 @@ def fork(*layers):
   return Fork(tuple(layers))
 
 
+def conv3d(depth, kernel, scope, stride=1, padding=None, **options):
+  """A `slim.conv3d` layer (a kernel int means a cube)."""
+  return Layer('conv3d', depth, kernel, stride, scope, padding, None, options or None)
+
+
+def max_pool3d(kernel, scope, stride=1, padding=None):
+  """A `slim.max_pool3d` layer."""
+  return Layer('max_pool3d', None, kernel, stride, scope, padding, None, None)
+
+
 _OPS = {
     'conv': slim.conv2d,
     'separable_conv': slim.separable_conv2d,
     'max_pool': slim.max_pool2d,
     'avg_pool': slim.avg_pool2d,
+    'conv3d': slim.conv3d,
+    'max_pool3d': slim.max_pool3d,
 }
 
 
@@ -133,7 +146,8 @@ def _identity(depth):
 
 
 def _build_layer(net, layer, depth):
-  kernel = [layer.kernel] * 2 if isinstance(layer.kernel, int) else list(layer.kernel)
+  rank = 3 if layer.op.endswith('3d') else 2
+  kernel = [layer.kernel] * rank if isinstance(layer.kernel, int) else list(layer.kernel)
   kwargs = dict(layer.options or {}, stride=layer.stride, scope=layer.scope)
   if layer.padding is not None:
     kwargs['padding'] = layer.padding

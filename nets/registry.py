@@ -25,6 +25,7 @@ import scopes
 # The modules that register models; imported on first use of the registry.
 FAMILIES = (
     'nets.alexnet',
+    'nets.i3d',
     'nets.cifarnet',
     'nets.inception_resnet_v2',
     'nets.inception_v1',
@@ -67,6 +68,8 @@ class ModelSpec:
     checkpoint: file name of the official TF-Slim checkpoint, or None.
     network_kwargs: fixed keyword arguments of `network_fn` for this name
       (a depth multiplier, ...).
+    input_frames: the frames of a video model's [batch, frames, height,
+      width, 3] input; None for image models.
   """
   name: str
   network_fn: Callable[..., Any]
@@ -77,6 +80,13 @@ class ModelSpec:
   logits_scopes: tuple
   checkpoint: Optional[str] = None
   network_kwargs: dict = dataclasses.field(default_factory=dict)
+  input_frames: Optional[int] = None
+
+  def input_shape(self, batch=1, size=None):
+    """The input shape at `size` (default: the trained size)."""
+    size = size or self.default_image_size
+    frames = [self.input_frames] if self.input_frames else []
+    return [batch] + frames + [size, size, 3]
 
   @property
   def label_offset(self):
@@ -105,7 +115,7 @@ class ModelSpec:
 
 def register(name=None, *, arg_scope, num_classes, preprocessing,
              logits_scopes, checkpoint=None, default_image_size=None,
-             **network_kwargs):
+             input_frames=None, **network_kwargs):
   """Decorator: registers the network function under `name` (its own name by
   default). `default_image_size`, when given, also becomes the function's
   attribute (TF-Slim's `fn.default_image_size`); otherwise it is read from it."""
@@ -121,7 +131,7 @@ def register(name=None, *, arg_scope, num_classes, preprocessing,
       raise ValueError('model %r has no default_image_size' % key)
     _MODELS[key] = ModelSpec(key, fn, arg_scope, size, num_classes,
                              preprocessing, tuple(logits_scopes), checkpoint,
-                             dict(network_kwargs))
+                             dict(network_kwargs), input_frames)
     return fn
 
   return decorator

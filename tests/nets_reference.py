@@ -31,14 +31,7 @@ def has_manifest(name):
 
 
 def input_shape(name, batch=1, size=None):
-  spec = registry.get(name)
-  size = size or spec.default_image_size
-  if has_manifest(name):
-    shape = list(manifest(name)['input_shape'])
-    shape[0] = batch
-    shape[-3:-1] = [size, size]
-    return shape
-  return [batch, size, size, 3]
+  return registry.get(name).input_shape(batch, size)
 
 
 def images(shape, seed=0):

@@ -1,0 +1,30 @@
+"""I3D: Inception v1 inflated to video, on shorter clips and smaller frames."""
+
+import pytest
+import tensorflow as tf
+
+import scopes
+from nets import i3d
+
+
+def test_short_small_clips_and_the_base():
+  graph = tf.Graph()
+  with graph.as_default():
+    clips = tf.compat.v1.placeholder(tf.float32, [2, 16, 112, 112, 3])
+    with scopes.arg_scope(i3d.i3d_arg_scope()):
+      logits, end_points = i3d.i3d(clips, num_classes=7, is_training=False)
+      net, base_points = i3d.i3d_base(clips, final_endpoint='Mixed_4b', scope='Again')
+  assert logits.shape.as_list() == [2, 7]
+  # Time shrinks with the stem's stride and the two 3-D poolings: 16 -> 8 -> 4 -> 2.
+  assert end_points['Mixed_5c'].shape.as_list() == [2, 2, 4, 4, 1024]
+  assert end_points['MaxPool_3a_3x3'].shape.as_list() == [2, 8, 14, 14, 192]
+  assert net.shape.as_list() == [2, 4, 7, 7, 512] and list(base_points)[-1] == 'Mixed_4b'
+  assert 'InceptionV1/Mixed_5b/Branch_2/Conv2d_0b_3x3/weights' in {
+      v.op.name for v in graph.get_collection('variables')}
+
+
+def test_images_are_refused():
+  with tf.Graph().as_default():
+    with pytest.raises(ValueError, match='i3d takes .batch, frames, height, width, channels. '
+                       'inputs, got rank 4'):
+      i3d.i3d(tf.zeros([1, 224, 224, 3]))
