@@ -124,7 +124,7 @@ def bench_pipeline():
   import tf_keras
 
   from datasets import pipeline
-  from engine import Network
+  from engine import Network, training
 
   batch = FLAGS.batch_size
   with tempfile.TemporaryDirectory() as directory:
@@ -142,10 +142,12 @@ def bench_pipeline():
   labels = tf.random.uniform([batch], 0, 1001, tf.int64)
 
   @tf.function
-  def train_step():
+  def train_step():  # train.py's loss: logits, auxiliary logits, weight decay
     with tf.GradientTape() as tape:
-      logits, _ = net(images, training=True)
-      loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels, logits))
+      logits, end_points = net(images, training=True)
+      loss = tf.reduce_mean(training.classification_loss(labels, logits, 1001, 0.0)
+                            + training.AUX_LOSS_WEIGHT * training.classification_loss(
+                                labels, end_points['AuxLogits'], 1001, 0.0))
       loss += tf.add_n(net.losses)
     grads = tape.gradient(loss, net.trainable_variables)
     optimizer.apply_gradients(zip(grads, net.trainable_variables, strict=True))
