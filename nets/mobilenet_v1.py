@@ -18,6 +18,7 @@ import tf_slim as slim
 import scopes
 from nets import registry
 from nets.inception_blocks import reduced_kernel_size_for_small_input
+from nets.mobilenet.conv_blocks import fixed_padding
 
 Conv = collections.namedtuple('Conv', ['kernel', 'stride', 'depth'])
 DepthSepConv = collections.namedtuple('DepthSepConv', ['kernel', 'stride', 'depth'])
@@ -26,14 +27,6 @@ MOBILENETV1_CONV_DEFS = [Conv(kernel=[3, 3], stride=2, depth=32)] + [
     DepthSepConv(kernel=[3, 3], stride=stride, depth=depth)
     for stride, depth in [(1, 64), (2, 128), (1, 128), (2, 256), (1, 256), (2, 512), (1, 512),
                           (1, 512), (1, 512), (1, 512), (1, 512), (2, 1024), (1, 1024)]]
-
-
-def _fixed_padding(inputs, kernel_size, rate=1):
-  """Pads height and width so a 'VALID' convolution sees what 'SAME' would."""
-  effective = [k + (k - 1) * (rate - 1) for k in kernel_size]
-  pad = [(k - 1) // 2 for k in effective]
-  extra = [k - 1 - p for k, p in zip(effective, pad, strict=True)]
-  return tf.pad(inputs, [[0, 0], [pad[0], extra[0]], [pad[1], extra[1]], [0, 0]])
 
 
 def mobilenet_v1_base(inputs, final_endpoint=None, min_depth=8,
@@ -87,7 +80,7 @@ def mobilenet_v1_base(inputs, final_endpoint=None, min_depth=8,
         if isinstance(conv_def, Conv):
           name = 'Conv2d_%d' % i
           if use_explicit_padding:
-            net = _fixed_padding(net, conv_def.kernel)
+            net = fixed_padding(net, conv_def.kernel)
           net = slim.conv2d(net, depth(conv_def.depth), conv_def.kernel, stride=conv_def.stride,
                             scope=name)
           end_points[name] = net
@@ -96,7 +89,7 @@ def mobilenet_v1_base(inputs, final_endpoint=None, min_depth=8,
           continue
         name = 'Conv2d_%d_depthwise' % i
         if use_explicit_padding:
-          net = _fixed_padding(net, conv_def.kernel, layer_rate)
+          net = fixed_padding(net, conv_def.kernel, layer_rate)
         net = slim.separable_conv2d(net, None, conv_def.kernel, depth_multiplier=1,
                                     stride=layer_stride, rate=layer_rate, scope=name)
         end_points[name] = net

@@ -34,6 +34,7 @@ FAMILIES = (
     'nets.inception_v4',
     'nets.lenet',
     'nets.mobilenet_v1',
+    'nets.mobilenet.mobilenet_v2',
     'nets.overfeat',
     'nets.resnet_v1',
     'nets.resnet_v2',

@@ -62,3 +62,42 @@ def test_depthwise_weights_are_not_regularized_unless_asked():
         mobilenet_v1.mobilenet_v1(tf.zeros([1, 224, 224, 3]), num_classes=10)
       losses = graph.get_collection(tf.compat.v1.GraphKeys.REGULARIZATION_LOSSES)
     assert len(losses) == expected
+
+
+# MobileNet v2: the conv-defs engine
+
+def build_v2(fn, size=224, **kwargs):
+  from nets.mobilenet import mobilenet_v2
+  graph = tf.Graph()
+  with graph.as_default():
+    images = tf.compat.v1.placeholder(tf.float32, [1, size, size, 3])
+    with slim.arg_scope(mobilenet_v2.training_scope(is_training=False)):
+      net, end_points = fn(images, **kwargs)
+  return graph, net, end_points
+
+
+def test_mobilenet_v2_keeps_tf_slims_api():
+  from nets.mobilenet import mobilenet_v2
+  graph, logits, end_points = build_v2(mobilenet_v2.mobilenet)
+  assert logits.shape.as_list() == [1, 1001]
+  # training_scope(is_training=False) reaches the net: no batch-norm updates.
+  assert not graph.get_collection(tf.compat.v1.GraphKeys.UPDATE_OPS)
+  assert end_points['layer_2/depthwise_output'].shape.as_list() == [1, 112, 112, 32]
+  assert 'layer_2/expansion_output' not in end_points  # 32 -> 32: no expansion
+  _, net, points = build_v2(mobilenet_v2.mobilenet_base, final_endpoint='layer_5')
+  assert net.shape.as_list() == [1, 28, 28, 32] and 'layer_6' not in points
+
+
+def test_mobilenet_v2_output_stride_and_finegrain():
+  from nets.mobilenet import mobilenet_v2
+  _, net, _ = build_v2(mobilenet_v2.mobilenet_base, output_stride=16)
+  assert net.shape.as_list() == [1, 14, 14, 1280]
+  _, net, _ = build_v2(mobilenet_v2.mobilenet_base, depth_multiplier=0.5,
+                       finegrain_classification_mode=True)
+  assert net.shape.as_list() == [1, 7, 7, 1280]
+  _, net, _ = build_v2(mobilenet_v2.mobilenet_base, depth_multiplier=0.5)
+  assert net.shape.as_list() == [1, 7, 7, 640]
+  _, net, _ = build_v2(mobilenet_v2.mobilenet_base, size=225, use_explicit_padding=True)
+  assert net.shape.as_list() == [1, 8, 8, 1280]
+  with pytest.raises(ValueError, match="unknown final_endpoint 'layer_40'"):
+    build_v2(mobilenet_v2.mobilenet_base, final_endpoint='layer_40')
