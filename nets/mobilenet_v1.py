@@ -10,7 +10,6 @@ Registered: mobilenet_v1, mobilenet_v1_075, mobilenet_v1_050, mobilenet_v1_025.
 """
 
 import collections
-import functools
 
 import tensorflow as tf
 import tf_slim as slim
@@ -194,14 +193,10 @@ def mobilenet_v1_arg_scope(is_training=True, weight_decay=0.00004, stddev=0.09,
 
 
 def _variant(multiplier, name, checkpoint):
-  model = functools.partial(mobilenet_v1, depth_multiplier=multiplier)
-  functools.update_wrapper(model, mobilenet_v1)
-  model.__name__ = name
-  model.default_image_size = 224
-  registry.register(name, arg_scope=mobilenet_v1_arg_scope, num_classes=1001,
-                    preprocessing='inception', logits_scopes=('MobilenetV1/Logits',),
-                    checkpoint=checkpoint)(model)
-  return model
+  return registry.register_partial(
+      mobilenet_v1, name, {'depth_multiplier': multiplier}, arg_scope=mobilenet_v1_arg_scope,
+      num_classes=1001, preprocessing='inception', logits_scopes=('MobilenetV1/Logits',),
+      checkpoint=checkpoint)
 
 
 registry.register(arg_scope=mobilenet_v1_arg_scope, num_classes=1001, preprocessing='inception',

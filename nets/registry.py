@@ -35,6 +35,7 @@ FAMILIES = (
     'nets.lenet',
     'nets.mobilenet_v1',
     'nets.mobilenet.mobilenet_v2',
+    'nets.mobilenet.mobilenet_v3',
     'nets.overfeat',
     'nets.resnet_v1',
     'nets.resnet_v2',
@@ -136,6 +137,17 @@ def register(name=None, *, arg_scope, num_classes, preprocessing,
     return fn
 
   return decorator
+
+
+def register_partial(fn, name, fixed, **spec):
+  """Registers `functools.partial(fn, **fixed)` as `name` (a depth multiplier,
+  a conv-defs table, ...) with `register`'s `spec`; returns the partial, which
+  keeps `fn`'s name `name`, docstring and attributes."""
+  model = functools.partial(fn, **fixed)
+  functools.update_wrapper(model, fn)
+  model.__name__ = name
+  register(name, **spec)(model)
+  return model
 
 
 def _load():

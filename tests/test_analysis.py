@@ -40,6 +40,13 @@ def test_summary_of_inception_v3_matches_the_checkpoint():
     ('mobilenet_v2', 3.47e6, 300e6),
     ('mobilenet_v2_140', 6.06e6, 585e6),
     ('mobilenet_v2_035', 1.66e6, 59e6),
+    # The MobileNet v3 paper (large 219 M multiply-adds, small 56 M); TF-Slim's
+    # table for the minimalistic large and the EdgeTPU models.
+    ('mobilenet_v3_large', 5.48e6, 219e6),
+    ('mobilenet_v3_small', 2.54e6, 56e6),
+    ('mobilenet_v3_large_minimalistic', 3.93e6, 209e6),
+    ('mobilenet_edgetpu', 4.09e6, 990e6),
+    ('mobilenet_edgetpu_075', 2.99e6, 624e6),
 ])
 def test_mobilenets_match_the_published_figures(name, published_params, published_mult_adds):
   row = analysis.summary(name)

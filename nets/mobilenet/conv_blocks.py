@@ -65,8 +65,9 @@ def expanded_conv(input_tensor, num_outputs, expansion_size=EXPAND_BY_6,
       and 'output'.
     use_explicit_padding: pad by hand and convolve 'VALID'.
     padding: 'SAME' or 'VALID'.
-    inner_activation_fn, depthwise_activation_fn: override the arg_scope's
-      activation of the expansion and of the depthwise convolution.
+    inner_activation_fn: overrides the arg_scope's activation of the expansion
+      and, unless `depthwise_activation_fn` is given, of the depthwise one.
+    depthwise_activation_fn: the depthwise convolution's activation.
     project_activation_fn: of the projection (linear by default).
     depthwise_fn, expansion_fn, projection_fn: the slim ops used.
     scope: variable scope (default 'expanded_conv').
@@ -97,8 +98,9 @@ def expanded_conv(input_tensor, num_outputs, expansion_size=EXPAND_BY_6,
     if depthwise_location == 'expansion':
       if use_explicit_padding:
         net = fixed_padding(net, kernel_size, rate)
-      options = {} if depthwise_activation_fn is None else {
-          'activation_fn': depthwise_activation_fn}
+      # The depthwise convolution takes the expansion's nonlinearity unless told otherwise.
+      activation = depthwise_activation_fn or inner_activation_fn
+      options = {} if activation is None else {'activation_fn': activation}
       net = depthwise_fn(net, None, kernel_size, depth_multiplier=depthwise_channel_multiplier,
                          stride=stride, rate=rate, normalizer_fn=normalizer_fn, padding=padding,
                          scope='depthwise', **options)
@@ -111,3 +113,19 @@ def expanded_conv(input_tensor, num_outputs, expansion_size=EXPAND_BY_6,
       net += input_tensor
     net = endpoints['output'] = tf.identity(net, name='output')
     return net
+
+
+def squeeze_excite(input_tensor, divisible_by=8, squeeze_factor=3, inner_activation_fn=tf.nn.relu,
+                   gating_fn=tf.sigmoid):
+  """Squeeze-and-excitation in scope 'squeeze_excite': the channels of
+  `input_tensor` rescaled by a gate computed from their spatial means through
+  two 1x1 convolutions (Conv: squeeze by `squeeze_factor`, Conv_1: excite)."""
+  with tf.compat.v1.variable_scope('squeeze_excite'):
+    channels = input_tensor.shape[3]
+    squeeze_channels = make_divisible(channels / squeeze_factor, divisor=divisible_by)
+    pooled = tf.reduce_mean(input_tensor, [1, 2], keepdims=True)
+    squeeze = slim.conv2d(pooled, squeeze_channels, [1, 1], normalizer_fn=None,
+                          activation_fn=inner_activation_fn, scope='Conv')
+    excite = slim.conv2d(squeeze, channels, [1, 1], normalizer_fn=None, activation_fn=gating_fn,
+                         scope='Conv_1')
+    return input_tensor * excite

@@ -92,36 +92,22 @@ def mobilenet_base(input_tensor, depth_multiplier=1.0, **kwargs):
   return mobilenet(input_tensor, depth_multiplier=depth_multiplier, base_only=True, **kwargs)
 
 
-def training_scope(**kwargs):
-  """`mobilenet.training_scope`: is_training, weight_decay, stddev,
-  dropout_keep_prob, bn_decay."""
-  return lib.training_scope(**kwargs)
-
-
-def _variant(name, checkpoint, **fixed):
-  model = functools.partial(mobilenet, **fixed)
-  functools.update_wrapper(model, mobilenet)
-  model.__name__ = name
-  register(name, checkpoint)(model)
-  return model
-
-
-def register(name, checkpoint):
-  return registry.register(name, arg_scope=training_scope_params, num_classes=1001,
-                           preprocessing='inception', logits_scopes=('MobilenetV2/Logits',),
-                           checkpoint=checkpoint, default_image_size=224)
-
-
-def training_scope_params(is_training=True, weight_decay=0.00004, stddev=0.09,
-                          dropout_keep_prob=0.8, bn_decay=0.997):
-  """`training_scope` with its parameters named, for the registry."""
+def training_scope(is_training=True, weight_decay=0.00004, stddev=0.09, dropout_keep_prob=0.8,
+                   bn_decay=0.997):
+  """`mobilenet.training_scope`, its parameters named (the registry checks them)."""
   return lib.training_scope(is_training=is_training, weight_decay=weight_decay, stddev=stddev,
                             dropout_keep_prob=dropout_keep_prob, bn_decay=bn_decay)
 
 
-register('mobilenet_v2', 'mobilenet_v2_1.0_224.tgz')(mobilenet)
-mobilenet_v2_140 = _variant('mobilenet_v2_140', 'mobilenet_v2_1.4_224.tgz', depth_multiplier=1.4)
+_SPEC = dict(arg_scope=training_scope, num_classes=1001, preprocessing='inception',
+             logits_scopes=('MobilenetV2/Logits',), default_image_size=224)
+registry.register('mobilenet_v2', checkpoint='mobilenet_v2_1.0_224.tgz', **_SPEC)(mobilenet)
+mobilenet_v2_140 = registry.register_partial(
+    mobilenet, 'mobilenet_v2_140', {'depth_multiplier': 1.4},
+    checkpoint='mobilenet_v2_1.4_224.tgz', **_SPEC)
 mobilenet_v2_050 = functools.partial(mobilenet, depth_multiplier=0.50,
                                      finegrain_classification_mode=True)
-mobilenet_v2_035 = _variant('mobilenet_v2_035', 'mobilenet_v2_0.35_224.tgz',
-                            depth_multiplier=0.35, finegrain_classification_mode=True)
+mobilenet_v2_035 = registry.register_partial(
+    mobilenet, 'mobilenet_v2_035',
+    {'depth_multiplier': 0.35, 'finegrain_classification_mode': True},
+    checkpoint='mobilenet_v2_0.35_224.tgz', **_SPEC)
