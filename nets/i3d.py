@@ -18,7 +18,7 @@ from nets import registry
 from nets.inception_blocks import block, build_base, conv3d, max_pool3d
 
 # Inception v1's module depths: 1x1 | 1x1 -> 3x3 | 1x1 -> 3x3 | pool -> 1x1.
-_MODULE_DEPTHS = (
+MODULE_DEPTHS = (
     ('Mixed_3b', 64, 96, 128, 16, 32, 32),
     ('Mixed_3c', 128, 128, 192, 32, 96, 64),
     ('Mixed_4b', 192, 96, 208, 16, 48, 64),
@@ -42,7 +42,7 @@ def module_3d(scope, d0, d1a, d1b, d2a, d2b, d3, temporal_kernel_size=3):
 
 
 def _table():
-  modules = {depths[0]: module_3d(*depths) for depths in _MODULE_DEPTHS}
+  modules = {depths[0]: module_3d(*depths) for depths in MODULE_DEPTHS}
   return (
       conv3d(64, 7, 'Conv2d_1a_7x7', stride=2),
       max_pool3d((1, 3, 3), 'MaxPool_2a_3x3', stride=(1, 2, 2)),
@@ -74,7 +74,7 @@ def i3d_base(inputs, final_endpoint='Mixed_5c', scope='InceptionV1'):
         return build_base(inputs, I3D_TABLE, final_endpoint, concat_axis=4)
 
 
-def _reduced_kernel_size_3d(net, kernel_size):
+def reduced_kernel_size_3d(net, kernel_size):
   """`kernel_size` clipped to the static frames, height and width of `net`."""
   shape = net.shape.as_list()[1:4]
   return [k if s is None else min(s, k) for s, k in zip(shape, kernel_size, strict=True)]
@@ -104,19 +104,32 @@ def i3d(inputs, num_classes=1000, dropout_keep_prob=0.8, is_training=True,
   with tf.compat.v1.variable_scope(scope, 'InceptionV1', [inputs], reuse=reuse) as sc:
     with scopes.arg_scope([slim.batch_norm, slim.dropout], is_training=is_training):
       net, end_points = i3d_base(inputs, scope=sc)
-      with tf.compat.v1.variable_scope('Logits'):
-        kernel = _reduced_kernel_size_3d(net, [2, 7, 7])
-        net = slim.avg_pool3d(net, kernel, stride=1, scope='AvgPool_0a_7x7')
-        if not num_classes:  # the features averaged over frames: [batch, 1, 1, channels]
-          return tf.reduce_mean(net, axis=1), end_points
-        net = slim.dropout(net, dropout_keep_prob, scope='Dropout_0b')
-        logits = slim.conv3d(net, num_classes, [1, 1, 1], activation_fn=None,
-                             normalizer_fn=None, scope='Conv2d_0c_1x1')
-        logits = tf.reduce_mean(logits, axis=1)  # over the remaining frames
-        if spatial_squeeze:
-          logits = tf.squeeze(logits, [1, 2], name='SpatialSqueeze')
-      end_points['Logits'] = logits
-      end_points['Predictions'] = prediction_fn(logits, scope='Predictions')
+      return video_classifier(net, end_points, num_classes, dropout_keep_prob, spatial_squeeze,
+                              prediction_fn)
+
+
+def video_classifier(net, end_points, num_classes, dropout_keep_prob, spatial_squeeze,
+                     prediction_fn):
+  """I3D's and S3D-G's head, in scope Logits: a 2x7x7 average pool (clipped for
+  small inputs), dropout, 1x1x1 logits averaged over the remaining frames.
+
+  Returns:
+    (logits, end_points); with `num_classes` 0 or None the pooled features
+    averaged over frames, [batch, 1, 1, channels], instead of logits.
+  """
+  with tf.compat.v1.variable_scope('Logits'):
+    kernel = reduced_kernel_size_3d(net, [2, 7, 7])
+    net = slim.avg_pool3d(net, kernel, stride=1, scope='AvgPool_0a_7x7')
+    if not num_classes:
+      return tf.reduce_mean(net, axis=1), end_points
+    net = slim.dropout(net, dropout_keep_prob, scope='Dropout_0b')
+    logits = slim.conv3d(net, num_classes, [1, 1, 1], activation_fn=None, normalizer_fn=None,
+                         scope='Conv2d_0c_1x1')
+    logits = tf.reduce_mean(logits, axis=1)  # over the remaining frames
+    if spatial_squeeze:
+      logits = tf.squeeze(logits, [1, 2], name='SpatialSqueeze')
+  end_points['Logits'] = logits
+  end_points['Predictions'] = prediction_fn(logits, scope='Predictions')
   return logits, end_points
 
 
@@ -127,10 +140,10 @@ def i3d_arg_scope(weight_decay=1e-7, batch_norm_decay=0.999, batch_norm_epsilon=
       inception_utils.inception_arg_scope(weight_decay=weight_decay,
                                           batch_norm_decay=batch_norm_decay,
                                           batch_norm_epsilon=batch_norm_epsilon),
-      _conv3d_scope(weight_decay, batch_norm_decay, batch_norm_epsilon))
+      conv3d_scope(weight_decay, batch_norm_decay, batch_norm_epsilon))
 
 
-def _conv3d_scope(weight_decay, batch_norm_decay, batch_norm_epsilon):
+def conv3d_scope(weight_decay, batch_norm_decay, batch_norm_epsilon):
   batch_norm = scopes.batch_norm_params(
       batch_norm_decay, batch_norm_epsilon, scale=False,
       variables_collections={'beta': None, 'gamma': None,

@@ -66,8 +66,9 @@ class Layer(collections.namedtuple(
   """One slim layer of a table.
 
   Attributes:
-    op: 'conv', 'separable_conv', 'max_pool', 'avg_pool', or for video
-      (NDHWC) 'conv3d' and 'max_pool3d'.
+    op: 'conv', 'separable_conv', 'max_pool', 'avg_pool', for video (NDHWC)
+      'conv3d' and 'max_pool3d', or a function with the slim conv signature
+      (`rank = 3` on it for 3-D kernels).
     depth: output channels before the net's depth function (None for pools).
     kernel: an int, or `(height, width)` (`(time, height, width)` in 3-D).
     stride: an int, or one per spatial (and temporal) axis.
@@ -146,14 +147,14 @@ def _identity(depth):
 
 
 def _build_layer(net, layer, depth):
-  rank = 3 if layer.op.endswith('3d') else 2
+  op = _OPS[layer.op] if isinstance(layer.op, str) else layer.op
+  rank = 3 if getattr(op, 'rank', None) == 3 or str(layer.op).endswith('3d') else 2
   kernel = [layer.kernel] * rank if isinstance(layer.kernel, int) else list(layer.kernel)
   kwargs = dict(layer.options or {}, stride=layer.stride, scope=layer.scope)
   if layer.padding is not None:
     kwargs['padding'] = layer.padding
   if layer.stddev is not None:
     kwargs['weights_initializer'] = scopes.trunc_normal(layer.stddev)
-  op = _OPS[layer.op]
   if layer.depth is None:  # a pooling
     return op(net, kernel, **kwargs)
   return op(net, depth(layer.depth), kernel, **kwargs)

@@ -39,6 +39,7 @@ FAMILIES = (
     'nets.overfeat',
     'nets.resnet_v1',
     'nets.resnet_v2',
+    'nets.s3dg',
     'nets.vgg',
 )
 

@@ -28,3 +28,26 @@ def test_images_are_refused():
     with pytest.raises(ValueError, match='i3d takes .batch, frames, height, width, channels. '
                        'inputs, got rank 4'):
       i3d.i3d(tf.zeros([1, 224, 224, 3]))
+
+
+def test_s3dg_options():
+  from nets import s3dg
+  graph = tf.Graph()
+  with graph.as_default():
+    clips = tf.compat.v1.placeholder(tf.float32, [1, 16, 112, 112, 3])
+    with scopes.arg_scope(s3dg.s3dg_arg_scope()):
+      logits, end_points = s3dg.s3dg(clips, num_classes=5, is_training=False)
+      s3dg.s3dg_base(clips, gating_startat=None, temporal_conv_startat='Mixed_4b',
+                     scope='Plain')
+  names = {v.op.name for v in graph.get_collection('variables')}
+  assert logits.shape.as_list() == [1, 5]
+  assert end_points['Mixed_5c'].shape.as_list() == [1, 2, 4, 4, 1024]
+  assert 'InceptionV1/Mixed_3b/Branch_1/Conv2d_0b_3x3/temporal/weights' in names
+  assert 'InceptionV1/Mixed_3b/Branch_0/Conv2d_0a_1x1/self_gating/transformer_W/weights' in names
+  plain = {n for n in names if n.startswith('Plain/')}
+  assert not any('self_gating' in n for n in plain)
+  assert 'Plain/Mixed_3b/Branch_1/Conv2d_0b_3x3/temporal/weights' not in plain
+  assert 'Plain/Mixed_4b/Branch_1/Conv2d_0b_3x3/temporal/weights' in plain
+  with tf.Graph().as_default(), pytest.raises(ValueError, match="gating_startat='Mixed_9z' is "
+                                              'not an end point'):
+    s3dg.s3dg_base(tf.zeros([1, 8, 64, 64, 3]), gating_startat='Mixed_9z')
