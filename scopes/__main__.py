@@ -2,7 +2,7 @@
 
     python -m scopes                      # layer_scope() with batch norm, as YAML
     python -m scopes --weight_decay=1e-4 --compare_weight_decay=4e-5
-    python -m scopes demo                 # the smoke check `make demo` runs
+    python -m scopes demo                 # a small net built under a factory scope
 
 The demo builds a small slim network under a factory scope, in TF1 graph mode,
 and prints the scope, each layer's variables, and the regularization losses
