@@ -9,7 +9,6 @@ write that file, so their output is never counted again.
 """
 
 import dataclasses
-import difflib
 import json
 import os
 import re
@@ -232,12 +231,3 @@ def get_split(name, split, dataset_dir=None):
   labels = records.read_labels(directory) if records.has_labels(directory) else {}
   return Split(info.name, split, directory, files, num_samples, info.num_classes,
                info.has_background, labels)
-
-
-def list_datasets():
-  return sorted(BUILTIN)
-
-
-def suggest(name):
-  close = difflib.get_close_matches(str(name), list(BUILTIN), n=3, cutoff=0.5)
-  return ('did you mean %s? ' % ', '.join(close)) if close else ''
