@@ -1,6 +1,6 @@
 """Makes tf_slim 1.1.0 work on TensorFlow 2.21 and under the TF2 variable shim.
 
-Applied once, on import of `scopes` (and so of `nets`). Two fixes, and two
+Applied once, on import of `scopes` (and so of `nets`). Three fixes, and two
 deprecation warnings about tf_slim's internals kept out of the log:
 
 1. tf_slim's `batch_norm` goes through `tensorflow.python.layers.normalization`,
@@ -10,6 +10,13 @@ deprecation warnings about tf_slim's internals kept out of the log:
    variables with `==`. Under `track_tf1_style_variables` inside a `tf.function`
    that comparison builds a symbolic tensor and fails; in plain eager there are
    no collections worth keeping. We compare by identity, and skip it in eager.
+3. In TF1 graph mode the legacy layers put every global variable in a set for
+   each weight they add, and hashing a variable asks
+   `executing_eagerly_outside_functions`, which walks the context stack: a
+   graph-mode build is quadratic, about a minute for NASNet-A Large. Hashing
+   and `==` take a fast path where the answer is known without the walk (a
+   plain graph is the default and nothing executes eagerly); elsewhere they
+   are TensorFlow's own, so their results never change.
 """
 
 import importlib
@@ -17,6 +24,8 @@ import sys
 import warnings
 
 import tensorflow as tf
+from tensorflow.python.eager import context
+from tensorflow.python.framework import ops
 from tensorflow.python.ops import variables as tf_variables  # PartitionedVariable
 import tf_slim  # noqa: F401  (imported so that the patch below has its target)
 from tf_slim.layers import layers as _slim_layers
@@ -56,10 +65,32 @@ def _add_variable_to_collections(variable, collections_set, collections_name):
         graph.add_to_collection(collection, var)
 
 
+def _in_plain_graph_mode():
+  """True only where `executing_eagerly_outside_functions()` is surely False."""
+  return not context.executing_eagerly() and not ops.get_default_graph().building_function
+
+
+def _fast_graph_mode_identity():
+  variable_class = tf_variables.Variable
+  if getattr(variable_class.__hash__, 'scopezoo_fast_path', False):
+    return
+  tf_hash, tf_eq = variable_class.__hash__, variable_class.__eq__
+
+  def __hash__(self):  # noqa: N807
+    return id(self) if _in_plain_graph_mode() else tf_hash(self)
+
+  def __eq__(self, other):  # noqa: N807
+    return self is other if _in_plain_graph_mode() else tf_eq(self, other)
+
+  __hash__.scopezoo_fast_path = True
+  variable_class.__hash__, variable_class.__eq__ = __hash__, __eq__
+
+
 def apply():
-  """Applies both fixes; safe to call more than once."""
+  """Applies the fixes; safe to call more than once."""
   _alias_legacy_tf_layers()
   _slim_layers._add_variable_to_collections = _add_variable_to_collections
+  _fast_graph_mode_identity()
   # tf_slim's ops call the legacy layers in the way these warnings deprecate;
   # the user can do nothing about it, so we keep them out of the user's log.
   for message in ('`layer.apply` is deprecated', '`tf.layers.flatten` is deprecated'):

@@ -1,6 +1,8 @@
-"""The TF 2.21 fix for tf_slim: batch_norm in graph mode and under the TF2 shim."""
+"""The fixes for tf_slim on TF 2.21: batch_norm in graph mode and under the TF2
+shim, and variable hashing and equality, unchanged where TensorFlow defines them."""
 
 import numpy as np
+import pytest
 import tensorflow as tf
 import tf_keras
 import tf_slim as slim
@@ -67,3 +69,21 @@ def test_batch_norm_in_eager_under_tf_function():
   # Inference uses the moving statistics and creates no new variables.
   out = layer(images, training=False)
   assert out.shape == (2, 5, 5, 4) and len(layer.variables) == 7
+
+
+def test_variable_hash_and_equality_keep_tensorflows_meaning():
+  with tf.Graph().as_default():  # TF1 graph mode: identity
+    v, w = tf.compat.v1.Variable(1.0), tf.compat.v1.Variable(1.0)
+    assert hash(v) == id(v) and v == v and not v == w and len({v, w}) == 2
+  eager = tf.Variable(1.0)  # TF2 eager: unhashable, == compares values
+  with pytest.raises(TypeError, match='unhashable'):
+    hash(eager)
+  assert isinstance(eager == tf.Variable(1.0), tf.Tensor)
+
+  @tf.function
+  def inside_a_function():
+    with pytest.raises(TypeError, match='unhashable'):
+      hash(eager)
+    return eager == eager
+
+  assert bool(inside_a_function())
