@@ -36,6 +36,8 @@ FAMILIES = (
     'nets.mobilenet_v1',
     'nets.mobilenet.mobilenet_v2',
     'nets.mobilenet.mobilenet_v3',
+    'nets.nasnet.nasnet',
+    'nets.nasnet.pnasnet',
     'nets.overfeat',
     'nets.resnet_v1',
     'nets.resnet_v2',

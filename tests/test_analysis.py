@@ -47,8 +47,11 @@ def test_summary_of_inception_v3_matches_the_checkpoint():
     ('mobilenet_v3_large_minimalistic', 3.93e6, 209e6),
     ('mobilenet_edgetpu', 4.09e6, 990e6),
     ('mobilenet_edgetpu_075', 2.99e6, 624e6),
+    # The NASNet and PNASNet papers' mobile models.
+    ('nasnet_mobile', 5.3e6, 564e6),
+    ('pnasnet_mobile', 5.1e6, 588e6),
 ])
-def test_mobilenets_match_the_published_figures(name, published_params, published_mult_adds):
+def test_mobile_models_match_the_published_figures(name, published_params, published_mult_adds):
   row = analysis.summary(name)
   assert row['parameters'] == _trainable_parameters(name)
   assert abs(row['parameters'] / published_params - 1) < 0.015
