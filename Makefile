@@ -21,7 +21,8 @@ test: $(STAMP)
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
 # The demo: LeNet on the embedded digits, evaluated, then a new classifier
-# fine-tuned on it and evaluated again. A second run resumes and re-evaluates.
+# fine-tuned on it and evaluated again; the first exported as a SavedModel that
+# classifies four validation images. A second run resumes and re-evaluates.
 DEMO := runs/demo
 demo: $(STAMP)
 	$(PY) train.py --config=configs/demo_lenet_digits.yaml --train_dir=$(DEMO)/lenet
@@ -31,6 +32,10 @@ demo: $(STAMP)
 	$(PY) eval.py --config=configs/demo_lenet_digits_finetune.yaml \
 	    --checkpoint_path=$(DEMO)/lenet_new_head
 	$(PY) -m engine.results $(DEMO)
+	$(PY) export.py --checkpoint_path=$(DEMO)/lenet --export_dir=$(DEMO)/lenet_saved_model \
+	    --overwrite
+	$(PY) -m datasets.extract --count=4 --output_dir=$(DEMO)/images
+	$(PY) predict.py --saved_model=$(DEMO)/lenet_saved_model $(DEMO)/images
 
 bench: $(STAMP)
 	$(PY) bench.py $(BENCH_ARGS)

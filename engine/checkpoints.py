@@ -7,6 +7,7 @@ beside its key. `variables_in(path)` reads both as {name: (key, shape)}, so a
 warm start matches model variables to checkpoint values by TF-Slim's names.
 """
 
+import collections
 import dataclasses
 import os
 
@@ -105,6 +106,7 @@ def warm_start(variables, path, exclude_scopes=(), ignore_missing_vars=False, su
   """
   path = find(path)
   stored = variables_in(path)
+  _check_same_model(variables, stored, path, exclude_scopes, name_map)
   reader = tf.train.load_checkpoint(path)
   report = WarmStartReport([], [], [])
   assignments = []
@@ -137,3 +139,42 @@ def warm_start(variables, path, exclude_scopes=(), ignore_missing_vars=False, su
 
 def _parent(name):
   return name.rsplit('/', 1)[0]
+
+
+def _check_same_model(variables, stored, path, exclude_scopes, name_map):
+  """Refuses a checkpoint that holds none of the model's variables: another model's."""
+  names = [name_of(v) for v in variables if not in_scopes(name_of(v), exclude_scopes)]
+  if not names or any((name_map(n) if name_map else n) in stored for n in names):
+    return
+  model_names = [name for name, (key, _) in stored.items()
+                 if '/' in name and not key.startswith('optimizer/')]  # not our slots
+  theirs = [scope for scope, _ in collections.Counter(
+      name.split('/')[0] for name in model_names).most_common()] or sorted(stored)[:3]
+  raise CheckpointError(
+      '--checkpoint_path: %s holds another model (variables under %s), none of the %d '
+      'variables under %s; check --model_name' % (
+          path, ', '.join(theirs[:3]), len(names), names[0].split('/')[0]))
+
+
+def restore(variables, path, moving_averages=False):
+  """Loads a checkpoint for evaluation or serving: every variable, by name; with
+  `moving_averages` the `<name>/ExponentialMovingAverage` values where kept
+  (TF-Slim's convention; the batch-norm statistics have none)."""
+  path = find(path)
+  stored = variables_in(path)
+  average = lambda name: name + '/ExponentialMovingAverage'  # noqa: E731
+  if moving_averages and not any(name.endswith('/ExponentialMovingAverage') for name in stored):
+    raise CheckpointError('--moving_average_decay: %s holds no moving averages (train with '
+                          '--moving_average_decay to keep them)' % path)
+  name_map = (lambda name: average(name) if average(name) in stored else name) \
+      if moving_averages else None
+  return warm_start(variables, path, name_map=name_map)
+
+
+def classes_in(path, logits_scope):
+  """The number of classes of the classifier in `logits_scope` that the checkpoint at
+  `path` holds (its biases' size), or None when it holds no such classifier."""
+  for name, (_, shape) in variables_in(find(path)).items():
+    if in_scopes(name, [logits_scope]) and name.endswith('/biases') and len(shape) == 1:
+      return int(shape[0])
+  return None

@@ -43,32 +43,26 @@ class Evaluator:
     return loss, top1, top5
 
   def restore(self, path):
-    average = self.config['moving_average_decay']
-    name_map = (lambda name: name + '/ExponentialMovingAverage') if average else None
-    stored = checkpoints.variables_in(path)
-    if name_map and not any(name.endswith('/ExponentialMovingAverage') for name in stored):
-      raise checkpoints.CheckpointError(
-          '--moving_average_decay: %s holds no moving averages (train with '
-          '--moving_average_decay to keep them)' % path)
-    if name_map:
-      plain = name_map
-      name_map = lambda name: plain(name) if plain(name) in stored else name  # noqa: E731
-    return checkpoints.warm_start(self.net.variables, path, name_map=name_map)
+    return checkpoints.restore(self.net.variables, path,
+                               moving_averages=bool(self.config['moving_average_decay']))
+
+  def batches(self):
+    """(images, labels) of the split, each example once, in a fixed order."""
+    dataset = pipeline.make_dataset(
+        self.data.split, image_size=self.data.image_size, preprocessing=self.data.preprocessing,
+        batch_size=self.config['batch_size'], is_training=False,
+        labels_offset=self.data.labels_offset, num_classes=self.data.num_classes)
+    return pipeline.iterate(dataset, self.data.split, self.data.num_classes,
+                            self.data.labels_offset)
 
   def evaluate(self, path):
     """{'checkpoint', 'step', 'top1', 'top5', 'loss', 'examples'} of one checkpoint."""
     path = checkpoints.find(path)
     self.restore(path)
-    dataset = pipeline.make_dataset(
-        self.data.split, image_size=self.data.image_size, preprocessing=self.data.preprocessing,
-        batch_size=self.config['batch_size'], is_training=False,
-        labels_offset=self.data.labels_offset, num_classes=self.data.num_classes)
     totals = [0.0, 0.0, 0.0]
     count = 0
     limit = self.config['max_num_batches']
-    for index, (images, labels) in enumerate(
-        pipeline.iterate(dataset, self.data.split, self.data.num_classes,
-                         self.data.labels_offset)):
+    for index, (images, labels) in enumerate(self.batches()):
       if limit and index >= limit:
         break
       for i, value in enumerate(self._step(images, labels)):

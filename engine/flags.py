@@ -32,10 +32,10 @@ COMMON = (
     ('enum', 'mixed_precision', 'none', 'Compute in bfloat16 or float16 on float32 weights '
      '(float16 with dynamic loss scaling).', ('none', 'bfloat16', 'float16')),
     ('float', 'moving_average_decay', None, 'train.py: keep a moving average of the weights '
-     'with this decay; eval.py: evaluate the averages.'),
+     'with this decay; eval.py, export.py, predict.py: use the averages.'),
     ('string', 'checkpoint_path', None, 'train.py: warm start from this checkpoint when '
-     'train_dir holds none; eval.py: the checkpoint to evaluate. TF-Slim\'s or ours, a file '
-     'prefix or a directory (its latest).'),
+     'train_dir holds none; eval.py, export.py, predict.py: the checkpoint to read. '
+     'TF-Slim\'s or ours, a file prefix or a directory (its latest).'),
 )
 
 TRAIN = (
@@ -97,7 +97,30 @@ EVAL = (
      'this many.'),
 )
 
-TABLES = {'common': COMMON, 'train': TRAIN, 'eval': EVAL}
+SERVE = (
+    ('string', 'labels_file', None, 'A labels.txt (TF-Slim\'s id:name lines) naming the classes '
+     '(default: the dataset\'s, else the class numbers).'),
+    ('integer', 'image_size', None, 'Input size (default: the training run\'s, else the '
+     'model\'s).'),
+    ('integer', 'top_k', 5, 'Classes reported per image.'),
+)
+
+EXPORT = (
+    ('string', 'export_dir', None, 'The SavedModel directory to write.'),
+    ('string', 'frozen_graph', None, 'Also write TF-Slim\'s frozen inference GraphDef (.pb) '
+     'here: preprocessed images at node "input", outputs "logits" and "probabilities".'),
+    ('boolean', 'overwrite', False, 'Replace an existing --export_dir or --frozen_graph.'),
+)
+
+PREDICT = (
+    ('string', 'saved_model', None, 'Classify with this SavedModel (export.py\'s) instead of '
+     '--checkpoint_path.'),
+    ('string', 'output', None, 'Write the predictions to this .csv or .json file instead of '
+     'printing them.'),
+)
+
+TABLES = {'common': COMMON, 'train': TRAIN, 'eval': EVAL, 'serve': SERVE, 'export': EXPORT,
+          'predict': PREDICT}
 
 
 def names(*tables):
@@ -127,14 +150,19 @@ def define(*tables):
   flags.DEFINE_alias('model', 'model_name')
 
 
-def resolve(tables, other_tables=()):
-  """The config of the flags in `tables`; recipe keys of `other_tables` are ignored."""
+def resolve(tables, other_tables=(), base=None):
+  """The config of the flags in `tables`; recipe keys of `other_tables` are ignored.
+  `base` (a training run's config) lies between the defaults and the recipe."""
   values = flags.FLAGS
   keys = [n for n in names(*tables) if n != 'config']
   path = values['config'].value
   recipe = config_lib.load_yaml(path) if path else {}
   ignored = set(names(*other_tables)) - set(keys)
   recipe = {k: v for k, v in recipe.items() if k not in ignored}
+  if base:
+    scope = dict(base.get('scope') or {}, **(recipe.get('scope') or {}))
+    recipe = dict({k: v for k, v in base.items() if k in keys},
+                  **{k: v for k, v in recipe.items() if k != 'scope'}, scope=scope)
   defaults = {n: values[n].default for n in keys}
   overrides = {n: values[n].value for n in keys if values[n].present}
   parsers = {n: values[n].parser.parse for n in keys}

@@ -78,6 +78,11 @@ class Network(tf_keras.layers.Layer):
 
   @track_tf1_style_variables
   def call(self, images, training=False):
+    return self.forward(images, training)
+
+  def forward(self, images, training=False):
+    """The net itself, untracked: in a TF1 graph it builds TF-Slim's graph, with
+    variables in the graph's collections (what a frozen GraphDef is made from)."""
     with scopes.arg_scope(self._scope()):
       if self.compute_dtype_name == 'float32':
         return self._network_fn(images, is_training=bool(training), **self._network_kwargs())

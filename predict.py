@@ -1,0 +1,51 @@
+"""Classifies image files with a checkpoint or an exported SavedModel.
+
+  python predict.py --checkpoint_path=runs/demo/lenet datasets/digits/examples/*.png
+  python predict.py --saved_model=exported/lenet --output=predictions.csv photos/
+
+Prints the top-5 classes with their probabilities for each image (a directory
+stands for the images in it), or writes them to --output as CSV (image, rank,
+class, label, probability) or JSON.
+"""
+
+import os
+
+os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
+
+from absl import flags as absl_flags  # noqa: E402
+
+from engine import cli, flags  # noqa: E402
+from engine.config import ConfigError  # noqa: E402
+
+TABLES = (flags.COMMON, flags.SERVE, flags.PREDICT)
+flags.define(*TABLES)
+
+
+def main(argv):
+  from engine import predictions, serving
+  paths = predictions.image_files(argv[1:])
+  if absl_flags.FLAGS.saved_model and absl_flags.FLAGS.checkpoint_path:
+    raise ConfigError('give --saved_model or --checkpoint_path, not both')
+  if absl_flags.FLAGS.saved_model:
+    config = flags.resolve(TABLES, other_tables=[flags.TRAIN, flags.EVAL, flags.EXPORT])
+    classify = serving.load_saved_model(config['saved_model'])
+    top_k = None  # the SavedModel's own
+  else:
+    base = serving.run_config(absl_flags.FLAGS.checkpoint_path or '')
+    config = flags.resolve(TABLES, other_tables=[flags.TRAIN, flags.EVAL, flags.EXPORT],
+                           base=base)
+    classifier, _ = serving.build(config, config['top_k'])
+    classify, top_k = classifier.classify_bytes, config['top_k']
+  if top_k is None and absl_flags.FLAGS['top_k'].present:
+    raise ConfigError('--top_k: a SavedModel reports the top_k it was exported with')
+  results = predictions.classify_files(classify, paths, config['batch_size'])
+  if config['output']:
+    predictions.write(results, config['output'])
+    print('%d images: %s' % (len(results), config['output']))
+  else:
+    for line in predictions.lines(results):
+      print(line)
+
+
+if __name__ == '__main__':
+  cli.run(main, 'predict.py')
