@@ -1,5 +1,6 @@
 """How the binaries end on a user error: one line naming the flag, file or variable, exit 1."""
 
+import signal
 import sys
 import warnings
 
@@ -28,8 +29,9 @@ def run(main, program):
     except USER_ERRORS as e:
       print('%s: error: %s' % (program, e), file=sys.stderr)
       sys.exit(1)
-    except KeyboardInterrupt:
-      print('%s: interrupted' % program, file=sys.stderr)
-      sys.exit(130)
+    except KeyboardInterrupt as e:
+      signum = getattr(e, 'signum', signal.SIGINT)
+      print('%s: %s; the same command resumes' % (program, e or 'interrupted'), file=sys.stderr)
+      sys.exit(128 + signum)
 
   app.run(guarded)

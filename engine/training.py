@@ -9,6 +9,8 @@ TensorBoard summaries and a progress line. It returns a summary of the run.
 import math
 import os
 import shutil
+import signal
+import threading
 import time
 
 import tensorflow as tf
@@ -71,6 +73,42 @@ def build_network(spec, config, num_classes):
 def _format_eta(seconds):
   seconds = int(seconds)
   return '%d:%02d:%02d' % (seconds // 3600, seconds // 60 % 60, seconds % 60)
+
+
+class Stopped(KeyboardInterrupt):
+  """Training stopped on SIGINT or SIGTERM after saving a checkpoint."""
+
+  def __init__(self, signum, step):
+    super().__init__('stopped by %s at step %d' % (signal.Signals(signum).name, step))
+    self.signum = signum
+
+
+class StopSignals:
+  """While active, SIGINT and SIGTERM (a cluster's preemption notice) ask the loop
+  to stop after the current step, so that a checkpoint is never cut off halfway.
+  A second SIGINT stops at once."""
+
+  SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+  def __init__(self):
+    self.received = None
+    self._previous = {}
+
+  def _handle(self, signum, frame):
+    del frame
+    if self.received == signal.SIGINT and signum == signal.SIGINT:
+      raise KeyboardInterrupt
+    self.received = signum
+
+  def __enter__(self):
+    if threading.current_thread() is threading.main_thread():  # handlers live there only
+      for signum in self.SIGNALS:
+        self._previous[signum] = signal.signal(signum, self._handle)
+    return self
+
+  def __exit__(self, *exc_info):
+    for signum, handler in self._previous.items():
+      signal.signal(signum, handler)
 
 
 class Trainer:
@@ -235,7 +273,7 @@ class Trainer:
     last_save, last_summary, window = time.time(), 0.0, (step, time.time())
     history = []
     traced = False
-    try:
+    with StopSignals() as stop:
       while self.max_steps is None or step < self.max_steps:
         images, labels = self._next(iterator)
         with writer.as_default(step=step):
@@ -267,18 +305,34 @@ class Trainer:
                           (step - start_step) * self.global_batch / max(now - start_time, 1e-9))
         if (config['save_interval_steps'] and step % config['save_interval_steps'] == 0) or \
             now - last_save >= config['save_interval_secs']:
-          self.manager.save(checkpoint_number=step)
+          self._save(step)
           last_save = now
-    except KeyboardInterrupt:
-      self.manager.save(checkpoint_number=step)
-      self.say('interrupted: saved step %d to %s' % (step, self.train_dir))
-      raise
-    path = self.manager.save(checkpoint_number=step)
+        if stop.received:
+          self._save(step)
+          self.say('%s: saved step %d to %s' % (signal.Signals(stop.received).name, step,
+                                                self.train_dir))
+          raise Stopped(stop.received, step)
+    path = self._save(step)
     writer.flush()
     if not self.chief:
       shutil.rmtree(os.path.dirname(path), ignore_errors=True)
     return {'step': step, 'losses': history, 'checkpoint': path,
             'skipped': self.counter.skipped if self.counter else 0}
+
+  def _save(self, step):
+    """A checkpoint of step `step`, unless the weights have become NaN or Inf: then
+    the run stops and the last checkpoint, of good weights, stays the latest."""
+    if not bool(self._weights_finite()):
+      raise FloatingPointError(
+          'the weights became NaN or Inf by step %d; not saved, so %s stays the latest '
+          'checkpoint; lower --learning_rate or set --clip_gradient_norm'
+          % (step, self.manager.latest_checkpoint or 'no checkpoint'))
+    return self.manager.save(checkpoint_number=step)
+
+  @tf.function
+  def _weights_finite(self):
+    return tf.reduce_all([tf.reduce_all(tf.math.is_finite(v)) for v in self.net.variables
+                          if v.dtype.is_floating])
 
   def _next(self, iterator):
     try:

@@ -29,14 +29,15 @@ def test_cell_tables_are_consistent():
 
 
 def test_training_adds_the_aux_head_and_drop_path():
+  small = nasnet.Config(nasnet.cifar_config(), num_cells=6)  # the cifar net, fewer cells
   graph, logits, end_points = build(nasnet.build_nasnet_cifar, nasnet.nasnet_cifar_arg_scope, 32,
-                                    num_classes=10, is_training=True)
+                                    num_classes=10, is_training=True, config=small)
   assert logits.shape.as_list() == [2, 10]
   assert end_points['AuxLogits'].shape.as_list() == [2, 10]
   names = {v.op.name for v in graph.get_collection('variables')}
   assert 'cell_0/comb_iter_0/left/global_step' in names  # where TF-Slim creates it
   _, _, end_points = build(nasnet.build_nasnet_cifar, nasnet.nasnet_cifar_arg_scope, 32,
-                           num_classes=10, is_training=False)
+                           num_classes=10, is_training=False, config=small)
   assert 'AuxLogits' not in end_points
 
 

@@ -455,8 +455,9 @@ def run_with(graph, values, fetches, feeds):
   with graph.as_default(), tf.compat.v1.Session() as sess:
     variables = graph.get_collection('variables')
     assert sorted(v.op.name for v in variables) == sorted(values)
-    for var in variables:
-      var.load(values[var.op.name], sess)
+    # Fed to the initializers: no assign op or constant per variable in the graph.
+    sess.run([v.initializer for v in variables],
+             {v.initial_value: values[v.op.name] for v in variables})
     return sess.run(fetches, feeds)
 
 

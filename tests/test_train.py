@@ -4,6 +4,7 @@ import glob
 import json
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -14,13 +15,13 @@ import tensorflow as tf
 import tf_keras
 import yaml
 
+from binaries import ROOT, run_binary
 from engine import checkpoints, evaluation, flags, optimizers, training
 from engine import config as config_lib
 from engine.checkpoints import CheckpointError
 from engine.config import ConfigError
 from nets import registry
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def train_config(train_dir, **overrides):
@@ -310,12 +311,6 @@ def test_eval_continuous_over_a_directory(demo_run, tmp_path):
 
 # The binaries
 
-def run_binary(program, *args):
-  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='3', PYTHONPATH=ROOT)
-  return subprocess.run([sys.executable, os.path.join(ROOT, program), *args], cwd=ROOT, env=env,
-                        capture_output=True, text=True, timeout=600)
-
-
 def test_train_and_eval_binaries_run_the_demo_recipe(tmp_path):
   train_dir = str(tmp_path / 'run')
   done = run_binary('train.py', '--model=lenet', '--train_dir=' + train_dir,
@@ -367,10 +362,9 @@ def test_mismatched_checkpoint_from_the_binary(demo_run):
       '--checkpoint_exclude_scopes=LeNet/fc4' in last
 
 
-def test_interrupt_saves_a_checkpoint_and_exits_130(tmp_path):
-  import signal
-  import time
-  train_dir = tmp_path / 'interrupted'
+@pytest.mark.parametrize('signum', [signal.SIGINT, signal.SIGTERM])
+def test_sigint_and_sigterm_save_a_checkpoint_and_exit(tmp_path, signum):
+  train_dir = tmp_path / 'stopped'
   env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='3', PYTHONPATH=ROOT, PYTHONUNBUFFERED='1')
   process = subprocess.Popen(
       [sys.executable, os.path.join(ROOT, 'train.py'), '--model=lenet',
@@ -380,11 +374,28 @@ def test_interrupt_saves_a_checkpoint_and_exits_130(tmp_path):
   for line in process.stdout:  # wait for training to run
     if line.startswith('step 10/'):
       break
-  time.sleep(0.5)
-  process.send_signal(signal.SIGINT)
+  process.send_signal(signum)
   out, err = process.communicate(timeout=120)
-  assert process.returncode == 130, err[-2000:]
-  assert 'interrupted: saved step' in out
-  step = int(out.split('interrupted: saved step ')[1].split()[0])
+  name = signal.Signals(signum).name
+  assert process.returncode == 128 + signum, err[-2000:]
+  assert 'Traceback' not in err
+  assert err.strip().splitlines()[-1].startswith('train.py: stopped by %s at step ' % name)
+  step = int(out.split('%s: saved step ' % name)[1].split()[0])
   assert step >= 10
   assert tf.train.latest_checkpoint(str(train_dir)).endswith('ckpt-%d' % step)
+
+
+def test_divergence_stops_without_saving_the_bad_weights(tmp_path):
+  config = train_config(tmp_path / 'diverged', optimizer='sgd', learning_rate=1e4,
+                        learning_rate_decay_type='fixed', max_number_of_steps=50,
+                        save_interval_steps=1)
+  with pytest.raises(FloatingPointError, match=r'(at|by) step \d+.*lower --learning_rate') as error:
+    training.train(config)
+  bad_step = int(re.search(r'(?:at|by) step (\d+)', str(error.value)).group(1))
+  latest = tf.train.latest_checkpoint(str(tmp_path / 'diverged'))
+  assert latest is not None and int(latest.rsplit('-', 1)[1]) < bad_step
+  reader = tf.train.load_checkpoint(latest)
+  for name in reader.get_variable_to_shape_map():
+    value = reader.get_tensor(name)
+    if isinstance(value, np.ndarray) and value.dtype.kind == 'f':
+      assert np.all(np.isfinite(value)), name
