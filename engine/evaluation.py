@@ -116,7 +116,16 @@ def evaluate(config, report=print):
   found = tf.train.checkpoints_iterator(path, min_interval_secs=config['eval_interval_secs'],
                                         timeout=config['eval_timeout_secs'])
   for number, checkpoint in enumerate(found, 1):
-    results = evaluator.evaluate(checkpoint)
+    try:
+      results = evaluator.evaluate(checkpoint)
+    except (checkpoints.CheckpointError, tf.errors.NotFoundError):
+      if tf.io.gfile.exists(checkpoint + '.index'):
+        raise
+      # train.py deleted it (--keep_checkpoint_max) before it could be read: the
+      # state file lists only complete checkpoints, so the next one will be whole.
+      print('%s was deleted before it could be evaluated; waiting for the next one'
+            % os.path.basename(checkpoint), flush=True)
+      continue
     report(results)
     if config['max_number_of_evaluations'] and number >= config['max_number_of_evaluations']:
       break

@@ -309,6 +309,20 @@ def test_eval_continuous_over_a_directory(demo_run, tmp_path):
   assert len(seen) == 1 and results['examples'] == 100
 
 
+def test_eval_continuous_skips_a_checkpoint_deleted_before_it_is_read(demo_run, tmp_path,
+                                                                      monkeypatch, capsys):
+  train_dir, _ = demo_run
+  deleted = str(tmp_path / 'ckpt-5')  # listed by the state, then deleted by train.py
+  monkeypatch.setattr(tf.train, 'checkpoints_iterator',
+                      lambda *args, **kwargs: iter([deleted, str(train_dir / 'ckpt-300')]))
+  config = eval_config(train_dir, tmp_path / 'continuous', eval_interval_secs=1,
+                       max_num_batches=1)
+  seen = []
+  results = evaluation.evaluate(config, report=seen.append)
+  assert [r['step'] for r in seen] == [300] and results['step'] == 300
+  assert 'ckpt-5 was deleted before it could be evaluated' in capsys.readouterr().out
+
+
 # The binaries
 
 def test_train_and_eval_binaries_run_the_demo_recipe(tmp_path):
