@@ -17,6 +17,7 @@ import difflib
 import os
 import re
 
+import tensorflow as tf
 import yaml
 
 
@@ -110,3 +111,19 @@ def write(config, path):
   with open(tmp, 'w') as f:
     yaml.safe_dump(config, f, sort_keys=True, default_flow_style=False)
   os.replace(tmp, path)
+
+
+def writable_dir(path, flag):
+  """Creates directory `path` when missing and checks that files can be written there,
+  before any work that would be lost; `flag` names it in the error."""
+  probe = os.path.join(path, '.write_test_%d' % os.getpid())
+  try:
+    tf.io.gfile.makedirs(path)
+    with tf.io.gfile.GFile(probe, 'w') as f:
+      f.write('ok')
+    tf.io.gfile.remove(probe)
+  except (tf.errors.OpError, OSError) as e:
+    reason = e.message if isinstance(e, tf.errors.OpError) else str(e)
+    raise ConfigError('%s=%s cannot be written (%s); give a directory you can write to'
+                      % (flag, path, reason.split('\n')[0])) from None
+  return path

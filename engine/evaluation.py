@@ -14,6 +14,7 @@ import tensorflow as tf
 
 from datasets import pipeline
 from engine import checkpoints, inputs
+from engine import config as config_lib
 from engine.training import build_network, classification_loss
 from nets import registry
 
@@ -31,7 +32,7 @@ class Evaluator:
             '(%s, %d images)' % (self.data.split.split, self.data.split.num_samples), flush=True)
     self.net = build_network(self.spec, config, self.data.num_classes)
     self.net(tf.zeros([1, self.data.image_size, self.data.image_size, 3]), training=False)
-    self.eval_dir = config['eval_dir']
+    self.eval_dir = config_lib.writable_dir(config['eval_dir'], '--eval_dir')
     self._step = tf.function(self._batch_metrics)
 
   def _batch_metrics(self, images, labels):

@@ -119,6 +119,22 @@ PREDICT = (
      'printing them.'),
 )
 
+# Lower bounds of integer flags; a value below is refused by name.
+MINIMUM = {'batch_size': 1, 'max_number_of_steps': 1, 'log_every_n_steps': 1,
+           'keep_checkpoint_max': 1, 'top_k': 1, 'max_num_batches': 1, 'train_image_size': 1,
+           'eval_image_size': 1, 'image_size': 1, 'num_classes': 1}
+
+
+def check_bounds(config):
+  """Refuses integer values below their MINIMUM; returns `config`."""
+  for key, least in MINIMUM.items():
+    value = config.get(key)
+    if value is not None and value < least:
+      extra = ' (examples per replica: each replica needs one)' if key == 'batch_size' else ''
+      raise config_lib.ConfigError('--%s=%s: must be at least %d%s' % (key, value, least, extra))
+  return config
+
+
 TABLES = {'common': COMMON, 'train': TRAIN, 'eval': EVAL, 'serve': SERVE, 'export': EXPORT,
           'predict': PREDICT}
 
@@ -137,7 +153,7 @@ def defaults(*tables, **overrides):
     raise config_lib.ConfigError('unknown keys %s; valid keys: %s' % (
         ', '.join(unknown), ', '.join(sorted(config))))
   config.update(overrides)
-  return config
+  return check_bounds(config)
 
 
 def define(*tables):
@@ -166,5 +182,5 @@ def resolve(tables, other_tables=(), base=None):
   defaults = {n: values[n].default for n in keys}
   overrides = {n: values[n].value for n in keys if values[n].present}
   parsers = {n: values[n].parser.parse for n in keys}
-  return config_lib.resolve(defaults, recipe, overrides, recipe_name=path or '--config',
-                            parsers=parsers)
+  return check_bounds(config_lib.resolve(defaults, recipe, overrides,
+                                         recipe_name=path or '--config', parsers=parsers))

@@ -6,6 +6,7 @@ model inside `strategy.scope()` -> resume from train_dir, or warm start from
 TensorBoard summaries and a progress line. It returns a summary of the run.
 """
 
+import errno
 import math
 import os
 import shutil
@@ -119,6 +120,7 @@ class Trainer:
     if config['seed'] is not None:
       tf.random.set_seed(config['seed'])  # initial weights and the input order repeat
     self.spec = registry.get(config['model_name'])
+    config_lib.writable_dir(config['train_dir'], '--train_dir')
     self.strategy = strategies.make_strategy(config['strategy'])
     self.chief = strategies.is_chief(self.strategy)
     self.replicas = self.strategy.num_replicas_in_sync
@@ -327,7 +329,26 @@ class Trainer:
           'the weights became NaN or Inf by step %d; not saved, so %s stays the latest '
           'checkpoint; lower --learning_rate or set --clip_gradient_norm'
           % (step, self.manager.latest_checkpoint or 'no checkpoint'))
-    return self.manager.save(checkpoint_number=step)
+    try:
+      return self.manager.save(checkpoint_number=step)
+    except (tf.errors.ResourceExhaustedError, OSError) as e:  # ENOSPC comes as either
+      if not isinstance(e, tf.errors.ResourceExhaustedError) and e.errno != errno.ENOSPC:
+        raise
+      self._remove_partial(step)
+      raise checkpoints.CheckpointError(
+          '--train_dir=%s: the disk is full; step %d was not saved and %s stays the latest '
+          'checkpoint. Free some space (or lower --keep_checkpoint_max) and run the same '
+          'command to resume' % (self.train_dir, step,
+                                 self.manager.latest_checkpoint or 'no checkpoint')) from None
+
+  def _remove_partial(self, step):
+    """Deletes what a failed save of `step` left; the `checkpoint` state never named it."""
+    prefix = '%s-%d' % (self.manager._checkpoint_prefix, step)  # noqa: SLF001
+    for path in tf.io.gfile.glob(prefix + '.*') + tf.io.gfile.glob(prefix + '_temp*'):
+      if tf.io.gfile.isdir(path):
+        tf.io.gfile.rmtree(path)
+      else:
+        tf.io.gfile.remove(path)
 
   @tf.function
   def _weights_finite(self):

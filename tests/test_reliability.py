@@ -6,9 +6,12 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 import tensorflow as tf
 
-from binaries import ROOT
+from binaries import ROOT, run_binary
+from datasets import catalog, records, writer
+from engine import flags, training
 
 SAVE_EVERY, MAX_STEPS = 5, 40
 
@@ -88,3 +91,108 @@ def test_sigkill_at_any_moment_resumes_from_the_last_complete_checkpoint(tmp_pat
   assert _check_checkpoints(train_dir) == MAX_STEPS
   reader = tf.train.load_checkpoint(str(train_dir / 'ckpt-40'))
   assert reader.get_tensor('optimizer/_iterations/.ATTRIBUTES/VARIABLE_VALUE') == MAX_STEPS
+
+
+def test_a_full_disk_stops_with_a_clear_message_and_no_broken_checkpoint(tmp_path):
+  train_dir = tmp_path / 'run'
+  code, lines = _run(train_dir, fault=('disk_full', '10'))
+  assert code == 1 and 'Traceback' not in '\n'.join(lines)
+  assert lines[-1].startswith('train.py: error: --train_dir=%s: the disk is full; step 10 was '
+                              'not saved and %s stays the latest checkpoint'
+                              % (train_dir, train_dir / 'ckpt-5')), lines[-3:]
+  assert sorted(p.name for p in train_dir.glob('ckpt-*')) == ['ckpt-5.data-00000-of-00001',
+                                                              'ckpt-5.index']
+  assert _check_checkpoints(train_dir) == 5
+  code, lines = _run(train_dir)  # space freed: the same command resumes and finishes
+  assert code == 0 and 'resumed from %s at step 5' % (train_dir / 'ckpt-5') in lines
+
+
+# Every bad input the binaries check: one line naming it, exit status 1. The
+# README's table lists the same rows (by their first column).
+BAD_INPUTS = [
+    ('an unknown model', 'train.py', ['--model=lenett'],
+     "unknown model 'lenett'; did you mean lenet"),
+    ('an unknown dataset', 'train.py', ['--model=lenet', '--dataset_name=nosuch',
+                                        '--dataset_dir={data}/toy'],
+     r"no dataset 'nosuch': .*toy holds no nosuch_<split>_\*.tfrecord shards"),
+    ('a missing dataset directory', 'train.py', ['--model=lenet', '--dataset_name=digits',
+                                                 '--dataset_dir=/nowhere'],
+     'dataset directory /nowhere does not exist'),
+    ('an empty dataset directory', 'train.py', ['--model=lenet', '--dataset_dir={data}/empty'],
+     'empty holds no .*tfrecord'),
+    ('a corrupt record', 'eval.py', ['--checkpoint_path={ckpt}', '--num_classes=10',
+                                     '--dataset_dir={data}/corrupt', '--dataset_split_name=train'],
+     r'toy_train_00001-of-00002.tfrecord record \d+: corrupt'),
+    ('an undecodable image', 'eval.py', ['--checkpoint_path={ckpt}', '--num_classes=10',
+                                         '--dataset_dir={data}/image',
+                                         '--dataset_split_name=train'],
+     'toy_train_00001-of-00002.tfrecord record 1: image/encoded .* is not a decodable'),
+    ('a label out of range', 'eval.py', ['--checkpoint_path={ckpt}', '--num_classes=10',
+                                         '--dataset_dir={data}/label',
+                                         '--dataset_split_name=train'],
+     r'toy_train_00001-of-00002.tfrecord record 1: label 42 is outside the model classes'),
+    ('a checkpoint of another model', 'eval.py', ['--model=cifarnet', '--checkpoint_path={ckpt}',
+                                                  '--dataset_name=digits'],
+     r'holds another model \(variables under LeNet\)'),
+    ('a shape mismatch on restore', 'train.py', ['--checkpoint_path={ckpt}', '--num_classes=12',
+                                                 '--checkpoint_exclude_scopes=LeNet/conv1'],
+     r'LeNet/fc4/\w+ has shape .* exclude it with --checkpoint_exclude_scopes=LeNet/fc4'),
+    ('an unknown scope parameter', 'train.py', ['--config={data}/scope.yaml'],
+     r"unknown scope parameter 'weight_dacay' for model lenet \(lenet_arg_scope\)"),
+    ('a bad YAML file', 'train.py', ['--config={data}/bad.yaml'],
+     'bad.yaml line 2 is not valid YAML'),
+    ('an unwritable train_dir', 'train.py', ['--train_dir=/proc/scopezoo_run'],
+     '--train_dir=/proc/scopezoo_run cannot be written'),
+    ('a batch size below one per replica', 'train.py', ['--batch_size=0'],
+     '--batch_size=0: must be at least 1'),
+]
+
+
+@pytest.fixture(scope='module')
+def bad_inputs(tmp_path_factory):
+  """Datasets with one bad record each, recipes, and a LeNet checkpoint."""
+  root = tmp_path_factory.mktemp('bad_inputs')
+  png = tf.io.encode_png(tf.zeros([6, 5, 3], tf.uint8)).numpy()
+  garbage = {'image': records.image_example(b'\x89PNG not really', 'png', 1, 6, 5),
+             'label': records.image_example(png, 'png', 42, 6, 5)}
+  for kind in ('toy', 'corrupt', 'image', 'label'):
+    directory = str(root / kind)
+    paths, _ = writer.write_split(
+        list(range(8)), lambda i, kind=kind: (garbage.get(kind) if i == 5 else None) or
+        records.image_example(png, 'png', i % 4, 6, 5), directory, 'toy', 'train', 2)
+    records.write_labels({c: 'class%d' % c for c in range(4)}, directory)
+    catalog.get_split('toy', 'train', directory)  # counts the records before any damage
+    if kind == 'corrupt':
+      data = bytearray(open(paths[1], 'rb').read())
+      data[len(data) // 2] ^= 0xFF
+      open(paths[1], 'wb').write(bytes(data))
+  (root / 'empty').mkdir()
+  (root / 'scope.yaml').write_text('model_name: lenet\nscope:\n  weight_dacay: 0.1\n')
+  (root / 'bad.yaml').write_text('model_name: [lenet\n')
+  config = flags.defaults(flags.COMMON, flags.TRAIN, model_name='lenet',
+                          train_dir=str(root / 'lenet'), max_number_of_steps=1)
+  checkpoint = training.train(config)['checkpoint']
+  return {'data': root, 'ckpt': checkpoint}
+
+
+@pytest.mark.parametrize('what, program, args, message', BAD_INPUTS,
+                         ids=[row[0] for row in BAD_INPUTS])
+def test_bad_input_gets_one_line_and_exit_1(bad_inputs, tmp_path, what, program, args,
+                                            message):
+  args = [a.format(**bad_inputs) for a in args]
+  if program == 'train.py':
+    args = ['--model=lenet', '--train_dir=%s' % (tmp_path / 'run')] + args
+  else:
+    args = ['--model=lenet', '--eval_dir=%s' % (tmp_path / 'eval')] + args
+  done = run_binary(program, *args)
+  assert done.returncode == 1, (what, done.stdout[-1000:], done.stderr[-2000:])
+  assert 'Traceback' not in done.stderr, done.stderr[-3000:]
+  last = done.stderr.strip().splitlines()[-1]
+  assert last.startswith(program + ': error: ') and re.search(message, last), (what, last)
+
+
+def test_the_readme_lists_every_checked_input():
+  with open(os.path.join(ROOT, 'README.md')) as f:
+    rows = [line for line in f if line.startswith('| ')]
+  for what, *_ in BAD_INPUTS:
+    assert any(row.startswith('| %s |' % what) for row in rows), what
