@@ -9,6 +9,7 @@
 
 import json
 import os
+import re
 
 import tensorflow as tf
 
@@ -17,6 +18,32 @@ NAMES = ('auto', 'one_device', 'mirrored', 'multi_worker', 'tpu')
 
 class StrategyError(ValueError):
   """A strategy that cannot run here; the message says why."""
+
+
+# What a collective op raises when a peer worker has died or become unreachable.
+PEER_ERRORS = (tf.errors.UnavailableError, tf.errors.AbortedError, tf.errors.CancelledError,
+               tf.errors.DeadlineExceededError)
+
+
+def is_multi_worker(strategy):
+  resolver = getattr(strategy, 'cluster_resolver', None)
+  return bool(resolver is not None and resolver.task_type
+              and len(resolver.cluster_spec().as_dict().get('worker', [])) +
+              len(resolver.cluster_spec().as_dict().get('chief', [])) > 1)
+
+
+def peer_lost(error, strategy, latest_checkpoint):
+  """The one-line StrategyError for a collective op that failed because another
+  worker died: the job stops at once rather than wait for it."""
+  text = str(getattr(error, 'message', error))
+  # The first line is often only "Graph execution error:"; the cause is further on.
+  cause = re.search(r'Collective ops is aborted by: [^\n]*|[^\n]*[Hh]eartbeat[^\n]*'
+                    r'|[^\n]*(?:Connection reset|Socket closed|failed to connect)[^\n]*', text)
+  first = cause.group(0).strip() if cause else type(error).__name__
+  return StrategyError(
+      'another worker of the job failed or became unreachable (%s); every worker stops. '
+      'Restart all workers with the same command to resume from %s'
+      % (first[:160], latest_checkpoint or 'the start'))
 
 
 def _local_devices():

@@ -277,14 +277,19 @@ class Trainer:
     traced = False
     with StopSignals() as stop:
       while self.max_steps is None or step < self.max_steps:
-        images, labels = self._next(iterator)
-        with writer.as_default(step=step):
-          if not traced:
-            tf.summary.trace_on(graph=True)
-          loss, regularization, accuracy = step_fn(images, labels)
-          if not traced:
-            tf.summary.trace_export('train_step', step=step)
-            traced = True
+        try:
+          images, labels = self._next(iterator)
+          with writer.as_default(step=step):
+            if not traced:
+              tf.summary.trace_on(graph=True)
+            loss, regularization, accuracy = step_fn(images, labels)
+            if not traced:
+              tf.summary.trace_export('train_step', step=step)
+              traced = True
+        except strategies.PEER_ERRORS as e:
+          if not strategies.is_multi_worker(self.strategy):
+            raise
+          raise strategies.peer_lost(e, self.strategy, self.manager.latest_checkpoint) from None
         step = int(self.optimizer.iterations.numpy())
         loss = float(loss)
         if not math.isfinite(loss):

@@ -1,7 +1,9 @@
 """Reliability: training survives SIGKILL at any moment, checkpoints are never corrupt."""
 
+import json
 import os
 import re
+import socket
 import subprocess
 import sys
 
@@ -196,3 +198,49 @@ def test_the_readme_lists_every_checked_input():
     rows = [line for line in f if line.startswith('| ')]
   for what, *_ in BAD_INPUTS:
     assert any(row.startswith('| %s |' % what) for row in rows), what
+
+
+def _free_port():
+  with socket.socket() as s:
+    s.bind(('127.0.0.1', 0))
+    return s.getsockname()[1]
+
+
+def _start_workers(train_dir, ports, max_steps):
+  workers = ['127.0.0.1:%d' % port for port in ports]
+  processes = []
+  for index in range(2):
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='3', PYTHONPATH=ROOT, PYTHONUNBUFFERED='1',
+               TF_CONFIG=json.dumps({'cluster': {'worker': workers},
+                                     'task': {'type': 'worker', 'index': index}}))
+    processes.append(subprocess.Popen(
+        [sys.executable, os.path.join(ROOT, 'train.py'), '--model=lenet',
+         '--strategy=multi_worker', '--train_dir=%s' % train_dir, '--batch_size=8',
+         '--max_number_of_steps=%d' % max_steps, '--save_interval_steps=10',
+         '--save_interval_secs=100000', '--log_every_n_steps=5', '--seed=1'],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+  return processes
+
+
+def test_a_dead_worker_stops_the_job_fast_and_a_restart_resumes(tmp_path):
+  train_dir = tmp_path / 'multi'
+  chief, worker = _start_workers(train_dir, [_free_port(), _free_port()], 40)
+  for line in chief.stdout:  # the chief prints the progress
+    if line.startswith('step 25/'):
+      break
+  worker.kill()
+  worker.wait()
+  try:
+    _, err = chief.communicate(timeout=120)  # fails fast: no hang on the dead peer
+  finally:
+    chief.kill()
+  assert chief.returncode == 1 and 'Traceback' not in err, err[-3000:]
+  last = err.strip().splitlines()[-1]
+  latest = tf.train.latest_checkpoint(str(train_dir))  # ckpt-20, or later if the kill lagged
+  assert last.startswith('train.py: error: another worker of the job failed or became '
+                         'unreachable') and last.endswith('resume from %s' % latest), last
+  processes = _start_workers(train_dir, [_free_port(), _free_port()], 40)
+  outputs = [p.communicate(timeout=300) for p in processes]
+  assert [p.returncode for p in processes] == [0, 0], outputs[0][1][-2000:]
+  assert 'resumed from %s at step %s' % (latest, latest.rsplit('-', 1)[1]) in outputs[0][0]
+  assert tf.train.latest_checkpoint(str(train_dir)).endswith('ckpt-40')
