@@ -36,7 +36,8 @@ def main(argv):
     raise ConfigError('--checkpoint_path is required: a checkpoint or a train_dir')
   if not config['eval_dir']:
     base = config['checkpoint_path']
-    base = base if os.path.isdir(base) else os.path.dirname(base) or '.'
+    if not (os.path.isdir(base) or config['eval_interval_secs']):  # a checkpoint prefix
+      base = os.path.dirname(base) or '.'
     config['eval_dir'] = os.path.join(base, 'eval')
   results = evaluation.evaluate(config, report=report)
   print(json.dumps({k: results[k] for k in ('top1', 'top5', 'loss')}))

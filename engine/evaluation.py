@@ -110,9 +110,11 @@ def evaluate(config, report=print):
     results = evaluator.evaluate(path)
     report(results)
     return results
-  if not tf.io.gfile.isdir(path):
+  if tf.io.gfile.exists(path) and not tf.io.gfile.isdir(path) or \
+      tf.io.gfile.glob(path + '.index'):
     raise checkpoints.CheckpointError('--eval_interval_secs needs --checkpoint_path to be a '
                                       'directory, not %s' % path)
+  # A directory that train.py has not created yet is waited for, like its checkpoints.
   results = None
   found = tf.train.checkpoints_iterator(path, min_interval_secs=config['eval_interval_secs'],
                                         timeout=config['eval_timeout_secs'])

@@ -91,6 +91,8 @@ def test_sigkill_at_any_moment_resumes_from_the_last_complete_checkpoint(tmp_pat
       'at step %d' % resumed_at)
   assert 'trained lenet to step %d; checkpoint %s' % (MAX_STEPS, train_dir / 'ckpt-40') in lines
   assert _check_checkpoints(train_dir) == MAX_STEPS
+  kept = sorted(int(p.name[5:-6]) for p in train_dir.glob('ckpt-*.index'))
+  assert kept == [MAX_STEPS - SAVE_EVERY, MAX_STEPS]  # --keep_checkpoint_max=2
   reader = tf.train.load_checkpoint(str(train_dir / 'ckpt-40'))
   assert reader.get_tensor('optimizer/_iterations/.ATTRIBUTES/VARIABLE_VALUE') == MAX_STEPS
 
@@ -244,3 +246,22 @@ def test_a_dead_worker_stops_the_job_fast_and_a_restart_resumes(tmp_path):
   assert [p.returncode for p in processes] == [0, 0], outputs[0][1][-2000:]
   assert 'resumed from %s at step %s' % (latest, latest.rsplit('-', 1)[1]) in outputs[0][0]
   assert tf.train.latest_checkpoint(str(train_dir)).endswith('ckpt-40')
+
+
+def test_continuous_eval_beside_training_that_deletes_checkpoints(tmp_path):
+  train_dir = tmp_path / 'run'
+  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='3', PYTHONPATH=ROOT)
+  # Started first: it waits for train_dir, then for each new checkpoint.
+  evaluator = subprocess.Popen(
+      [sys.executable, os.path.join(ROOT, 'eval.py'), '--model=lenet',
+       '--checkpoint_path=%s' % train_dir, '--eval_interval_secs=1', '--eval_timeout_secs=20',
+       '--max_num_batches=1', '--batch_size=8'],
+      cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+  trainer = _start(train_dir)  # saves every 5 steps and keeps 2
+  trainer.communicate(timeout=300)
+  assert trainer.returncode == 0
+  out, err = evaluator.communicate(timeout=300)
+  assert evaluator.returncode == 0 and 'Traceback' not in err, err[-2000:]
+  assert (train_dir / 'eval' / 'results.json').exists()  # eval_dir inside the train_dir
+  steps = [int(m) for m in re.findall(r'^eval ckpt-\d+ step (\d+)', out, re.M)]
+  assert len(steps) >= 2 and steps == sorted(steps) and steps[-1] == MAX_STEPS, out
