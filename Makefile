@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 test: $(STAMP)
-	$(PY) -m pytest -q $(PYTEST_ARGS)
+	$(PY) -m pytest -q -n auto --dist loadfile $(PYTEST_ARGS)
 
 # The demo: LeNet on the embedded digits, evaluated, then a new classifier
 # fine-tuned on it and evaluated again; the first exported as a SavedModel that
