@@ -1,59 +1,308 @@
-"""bench.py: speed as ratios against a peer measured in the same run.
+"""bench.py: our training and inference steps against Keras 3's, measured in one run.
 
-  python bench.py [--only=scopes,pipeline]
+  python bench.py --models='resnet_v1_50,inception_v3,mobilenet_v1,vgg_16' --mode=both
+  python bench.py --models='mobilenet*' --mode=train --batch_size=64 --precision=bfloat16
 
-scopes:
-  - scopes.arg_scope against tf_slim.arg_scope: entering a scope over two ops
-    and calling a decorated op in it. Both run TF-Slim's stack; the ratio shows
-    what our checks cost.
-  - a Keras layer built inside arg_scope against the same layer built plainly
-    with the same arguments: what the armed constructor costs.
-  Times are the median of interleaved repeats; ratio = ours / peer time (lower
-  is better, 1.0 = as fast as the peer).
-pipeline:
-  - the input pipeline's images/s (JPEGs of ImageNet's typical 500 x 375,
-    decoded, inception training preprocessing at 299 x 299, batched) against
-    the images/s of an inception_v3 training step on the same machine.
-    ratio = pipeline / model (higher is better; at least 3 means the input
-    pipeline is never the bottleneck).
+For each model and mode it prints images/s, the step time (median, min-max over
+interleaved repeats after warm-up), parameters, multiply-adds, the fraction of
+the machine's peak it reaches, the peak resident memory of its process, and
+the input pipeline's images/s; beside it the same of the Keras 3 application
+(keras.applications) of the same net, and the ratio ours / peer (images/s,
+higher is better). Results also go to <output_dir>/bench-<time>.{csv,json}.
+
+- ours: train.py's own training step (engine.training.Trainer with train.py's
+  flag defaults: the same wrapper, strategy, optimizer, losses and weight
+  decay), or the eval forward pass, on a random batch in memory.
+- peer: the Keras 3 model at the same input size and batch, compiled with the
+  same optimizer, run by `train_on_batch` / `predict_on_batch`. Both run in
+  processes of their own with the same environment, repeats alternating.
+- peak: the best float32 GFLOP/s of 3x3 convolution probes, measured first in
+  the same run (a 4096 matmul is reported beside). Training counts multiply-
+  adds x 2 x 3 per image (forward, and two backward products), inference x 2.
+- input: train.py's (or eval.py's) input pipeline with the model's
+  preprocessing and size, on 500 x 375 JPEGs; it should outrun the model.
+
+`--only=scopes` times arg_scope against tf_slim's (what our checks cost).
 """
 
+import csv
+import json
 import os
+import platform
 import statistics
+import sys
+import tempfile
 import time
 
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
 
-from absl import app  # noqa: E402
 from absl import flags  # noqa: E402
 
-flags.DEFINE_list('only', ['scopes', 'pipeline'], 'Which benches: scopes, pipeline.')
-flags.DEFINE_integer('repeats', 7, 'Interleaved repeats of each measurement.')
-flags.DEFINE_integer('number', 2000, 'Calls per repeat for the scope benches.')
-flags.DEFINE_integer('batch_size', 32, 'Batch of the pipeline and model benches.')
-flags.DEFINE_integer('model_steps', 3, 'Timed training steps of the model bench.')
+from engine import benchmark, cli  # noqa: E402
+from engine import flags as engine_flags  # noqa: E402
+from engine.config import ConfigError  # noqa: E402
+
+DEFAULT_MODELS = 'resnet_v1_50,inception_v3,mobilenet_v1,vgg_16'
+
+flags.DEFINE_string('models', DEFAULT_MODELS, 'Models, comma-separated shell patterns, or '
+                    '"all" (as `python -m nets list`).')
+flags.DEFINE_enum('mode', 'both', ['train', 'infer', 'both'], 'Training step, inference, or '
+                  'both.')
+flags.DEFINE_integer('batch_size', 32, 'Images per step (per replica, as train.py\'s).')
+flags.DEFINE_integer('image_size', None, 'Input size (default: each model\'s).')
+flags.DEFINE_enum('precision', 'float32', list(benchmark.PRECISIONS), 'Compute dtype; '
+                  'bfloat16 and float16 are mixed precision on float32 weights, for both.')
+flags.DEFINE_boolean('jit_compile', False, 'Compile both steps with XLA.')
+flags.DEFINE_enum('optimizer', 'rmsprop', ['rmsprop', 'momentum', 'sgd', 'adam'],
+                  'The optimizer of both training steps (train.py\'s default: rmsprop).')
+flags.DEFINE_integer('repeats', 5, 'Timed repeats of each step, ours and the peer\'s '
+                     'alternating.')
+flags.DEFINE_integer('warmup', 2, 'Untimed steps first (tracing, memory pools).')
+flags.DEFINE_boolean('peer', True, 'Measure the Keras 3 peer where keras.applications has '
+                     'the net.')
+flags.DEFINE_boolean('pipeline', True, 'Measure the input pipeline of each model.')
+flags.DEFINE_string('output_dir', 'runs/bench', 'Where bench-<time>.csv and .json go ("" to '
+                    'write none).')
+flags.DEFINE_list('only', ['models'], 'Which benches: models, scopes.')
+flags.DEFINE_integer('number', 2000, 'Calls per repeat of the scope benches.')
 FLAGS = flags.FLAGS
 
+BENCH_MINIMUM = {'batch_size': 1, 'image_size': 32, 'repeats': 1, 'warmup': 1, 'number': 1}
 
-def _timed(fn, number):
-  start = time.perf_counter()
-  for _ in range(number):
-    fn()
-  return (time.perf_counter() - start) / number
+# The CSV's columns and the JSON rows' keys, in order.
+COLUMNS = ('model', 'mode', 'image_size', 'batch_size', 'precision', 'jit_compile',
+           'images_per_sec', 'step_median_s', 'step_min_s', 'step_max_s',
+           'peer', 'peer_images_per_sec', 'peer_step_median_s', 'peer_step_min_s',
+           'peer_step_max_s', 'ratio', 'parameters', 'peer_parameters', 'multiply_adds',
+           'gflops', 'peak_fraction', 'peak_rss_mib', 'peer_peak_rss_mib',
+           'input_images_per_sec')
 
 
-def _interleaved(benches, repeats):
-  """{name: ([ours seconds per call], [peer seconds per call])}: each repeat
-  times every bench, ours then peer, so drift hits both alike."""
-  results = {name: ([], []) for name, _, _, _ in benches}
-  for _ in range(repeats):
-    for name, ours, peer, number in benches:
-      results[name][0].append(_timed(ours, number))
-      results[name][1].append(_timed(peer, number))
-  return results
+def select_models(pattern):
+  """The registered image models `pattern` (--models) selects, in the registry's
+  order. Video models (I3D, S3D-G) are left out: train.py takes images."""
+  from nets import registry
+  names = registry.list_models(pattern)
+  unknown = [p for p in pattern.split(',') if p.strip() and not registry.list_models(p)]
+  if unknown or not names:
+    raise ConfigError('--models=%s: %s matches no model; known models: %s' % (
+        pattern, ', '.join(unknown) or pattern, ', '.join(registry.list_models())))
+  images = [name for name in names if not registry.get(name).input_frames]
+  if not images:
+    raise ConfigError('--models=%s: %s classify video clips; bench.py measures image '
+                      'models, as train.py trains them' % (pattern, ', '.join(names)))
+  return images
+
+
+def check_flags(values):
+  """Refuses values below BENCH_MINIMUM and --only names that are not benches."""
+  for key, least in BENCH_MINIMUM.items():
+    if values[key] is not None and values[key] < least:
+      raise ConfigError('--%s=%s: must be at least %d' % (key, values[key], least))
+  unknown = sorted(set(values['only']) - set(BENCHES))
+  if unknown:
+    raise ConfigError('--only=%s: unknown bench %s; valid: %s' % (
+        ','.join(values['only']), ', '.join(unknown), ', '.join(BENCHES)))
+
+
+def modes(mode):
+  return ('train', 'infer') if mode == 'both' else (mode,)
+
+
+def spread(seconds):
+  """(median, min, max) of step times."""
+  return statistics.median(seconds), min(seconds), max(seconds)
+
+
+def interleave(workers, repeats):
+  """{label: [seconds per step]}: each repeat times every worker once, the order
+  turning each repeat, so that the machine's drift falls on all alike."""
+  times = {worker.label: [] for worker in workers}
+  for repeat in range(repeats):
+    turn = repeat % len(workers)
+    for worker in workers[turn:] + workers[:turn]:
+      times[worker.label].extend(worker.times(1))
+  return times
+
+
+def result_row(model, mode, settings, facts, ours, peer=None, input_rate=None):
+  """One row of COLUMNS from the measured step times (`ours`, `peer`: dicts with
+  'seconds', 'peak_rss_mib', 'replicas'/'parameters', 'name') and the model's facts."""
+  batch = settings['batch_size'] * ours.get('replicas', 1)
+  median, low, high = spread(ours['seconds'])
+  flops_per_image = facts['multiply_adds'] * 2 * (3 if mode == 'train' else 1)
+  gflops = flops_per_image * batch / median / 1e9
+  row = dict.fromkeys(COLUMNS)
+  row.update(model=model, mode=mode, image_size=facts['image_size'], batch_size=batch,
+             precision=settings['precision'], jit_compile=settings['jit_compile'],
+             images_per_sec=batch / median, step_median_s=median, step_min_s=low,
+             step_max_s=high, parameters=facts['parameters'],
+             multiply_adds=facts['multiply_adds'], gflops=gflops,
+             peak_fraction=gflops / settings['peak_gflops'], peak_rss_mib=ours['peak_rss_mib'],
+             input_images_per_sec=input_rate)
+  if peer:
+    peer_median, peer_low, peer_high = spread(peer['seconds'])
+    row.update(peer=peer['name'], peer_images_per_sec=batch / peer_median,
+               peer_step_median_s=peer_median, peer_step_min_s=peer_low,
+               peer_step_max_s=peer_high, ratio=peer_median / median,
+               peer_parameters=peer['parameters'], peer_peak_rss_mib=peer['peak_rss_mib'])
+  return row
+
+
+def _number(value, form):
+  return '-' if value is None else form % value
+
+
+TABLE = (  # header, width, how a row shows it
+    ('model', 24, lambda r: r['model']),
+    ('mode', 5, lambda r: r['mode']),
+    ('size', 4, lambda r: '%d' % r['image_size']),
+    ('img/s', 7, lambda r: '%.1f' % r['images_per_sec']),
+    ('step s (min-max)', 20, lambda r: '%.3f (%.3f-%.3f)' % (
+        r['step_median_s'], r['step_min_s'], r['step_max_s'])),
+    ('peer img/s', 10, lambda r: _number(r['peer_images_per_sec'], '%.1f')),
+    ('peer step s', 11, lambda r: _number(r['peer_step_median_s'], '%.3f')),
+    ('ours/peer', 9, lambda r: _number(r['ratio'], '%.2fx')),
+    ('params M', 8, lambda r: '%.2f' % (r['parameters'] / 1e6)),
+    ('MAdds G', 7, lambda r: '%.2f' % (r['multiply_adds'] / 1e9)),
+    ('GFLOP/s', 7, lambda r: '%.1f' % r['gflops']),
+    ('% peak', 6, lambda r: '%.0f%%' % (100 * r['peak_fraction'])),
+    ('RSS MiB', 7, lambda r: '%.0f' % r['peak_rss_mib']),
+    ('peer RSS', 8, lambda r: _number(r['peer_peak_rss_mib'], '%.0f')),
+    ('input img/s', 11, lambda r: _number(r['input_images_per_sec'], '%.1f')),
+)
+
+
+def format_table(rows):
+  lines = ['  '.join('%-*s' % (width, header) for header, width, _ in TABLE)]
+  for row in rows:
+    lines.append('  '.join('%-*s' % (width, show(row)) for _, width, show in TABLE))
+  return '\n'.join(line.rstrip() for line in lines)
+
+
+def machine_description():
+  """{cpu, cores, tensorflow, keras, onednn, python} of this machine and run."""
+  import keras
+  import tensorflow as tf
+  cpu = platform.processor() or platform.machine()
+  try:
+    with open('/proc/cpuinfo') as f:
+      cpu = next(line.split(':', 1)[1].strip() for line in f if line.startswith('model name'))
+  except (OSError, StopIteration):
+    pass
+  gpus = [tf.config.experimental.get_device_details(d).get('device_name', d.name)
+          for d in tf.config.list_physical_devices('GPU')]
+  return {'cpu': cpu, 'cores': os.cpu_count(), 'gpus': gpus, 'tensorflow': tf.__version__,
+          'keras': keras.__version__, 'python': platform.python_version(),
+          'onednn': os.environ.get('TF_ENABLE_ONEDNN_OPTS')}
+
+
+def write_results(report, output_dir, stamp):
+  """<output_dir>/bench-<stamp>.json (the whole report) and .csv (the rows),
+  each written whole or not at all. Returns their paths."""
+  os.makedirs(output_dir, exist_ok=True)
+  base = os.path.join(output_dir, 'bench-%s' % stamp)
+  tmp = base + '.json.tmp'
+  with open(tmp, 'w') as f:
+    json.dump(report, f, indent=1, sort_keys=True)
+  os.replace(tmp, base + '.json')
+  tmp = base + '.csv.tmp'
+  with open(tmp, 'w', newline='') as f:
+    writer = csv.DictWriter(f, fieldnames=COLUMNS)
+    writer.writeheader()
+    writer.writerows(report['results'])
+  os.replace(tmp, base + '.csv')
+  return base + '.json', base + '.csv'
+
+
+def _say(message):
+  print(message, file=sys.stderr, flush=True)
+
+
+def bench_models():
+  from nets import analysis, registry
+  names = select_models(FLAGS.models)
+  settings = dict(batch_size=FLAGS.batch_size, precision=FLAGS.precision,
+                  jit_compile=FLAGS.jit_compile, optimizer=FLAGS.optimizer,
+                  repeats=FLAGS.repeats, warmup=FLAGS.warmup)
+  machine = machine_description()
+  _say('measuring the peak (3x3 convolutions, matmul) ...')
+  with benchmark.Worker('peak probes', benchmark.build_machine, warmup=2) as probes:
+    peak = probes.facts
+  settings['peak_gflops'] = peak['peak_gflops']
+  rows = []
+  with tempfile.TemporaryDirectory(prefix='bench_') as scratch:
+    if FLAGS.pipeline:
+      benchmark.write_jpegs(scratch)
+    for name in names:
+      spec = registry.get(name)
+      size = FLAGS.image_size or spec.default_image_size
+      graph, _ = analysis.build(name, image_size=size)
+      facts = {'image_size': size, 'num_classes': spec.num_classes,
+               'parameters': analysis.count_parameters(graph),
+               'multiply_adds': analysis.count_multiply_adds(graph)}
+      del graph
+      config = engine_flags.defaults(
+          engine_flags.COMMON, engine_flags.TRAIN, model_name=name,
+          batch_size=FLAGS.batch_size, train_image_size=size, jit_compile=FLAGS.jit_compile,
+          mixed_precision='none' if FLAGS.precision == 'float32' else FLAGS.precision,
+          optimizer=FLAGS.optimizer, train_dir=os.path.join(scratch, 'train_dir'))
+      for mode in modes(FLAGS.mode):
+        rows.append(_bench_model(name, mode, config, facts, settings, scratch))
+        _say(format_table(rows[-1:]).split('\n')[-1])
+  report = {'machine': machine, 'settings': settings, 'peak': peak, 'results': rows,
+            'command': ' '.join(['python', 'bench.py'] + sys.argv[1:])}
+  print('\n%s, %d cores; TensorFlow %s, Keras %s; oneDNN %s; %s, batch %d%s' % (
+      machine['cpu'], machine['cores'], machine['tensorflow'], machine['keras'],
+      'on' if machine['onednn'] != '0' else 'off', FLAGS.precision, FLAGS.batch_size,
+      ', XLA' if FLAGS.jit_compile else ''))
+  print('peak: 3x3 convolution %.1f GFLOP/s (%s), matmul %d^2 %.1f GFLOP/s' % (
+      peak['peak_gflops'], ', '.join('%s %.0f' % kv for kv in peak['conv_gflops'].items()),
+      benchmark.MATMUL_PROBE, peak['matmul_gflops']))
+  print(format_table(rows))
+  if FLAGS.output_dir:
+    paths = write_results(report, FLAGS.output_dir, time.strftime('%Y%m%d-%H%M%S'))
+    print('results: %s' % ', '.join(paths))
+  return report
+
+
+def _bench_model(name, mode, config, facts, settings, scratch):
+  peer_name = benchmark.PEERS.get(name, (None,))[0] if FLAGS.peer else None
+  workers = []
+  try:
+    workers.append(benchmark.Worker('ours %s %s' % (name, mode), benchmark.build_ours,
+                                    config=config, mode=mode, warmup=FLAGS.warmup))
+    if peer_name:
+      workers.append(benchmark.Worker(
+          'Keras %s %s' % (peer_name, mode), benchmark.build_peer, model=name, mode=mode,
+          batch_size=FLAGS.batch_size, image_size=facts['image_size'],
+          num_classes=facts['num_classes'], precision=FLAGS.precision,
+          jit_compile=FLAGS.jit_compile, optimizer=benchmark.peer_optimizer(config),
+          warmup=FLAGS.warmup))
+    times = interleave(workers, FLAGS.repeats)
+    measured = [dict(worker.facts, seconds=times[worker.label],
+                     peak_rss_mib=worker.peak_rss_mib()) for worker in workers]
+  finally:
+    for worker in workers:
+      worker.close()
+  if peer_name:
+    measured[1]['name'] = peer_name
+  input_rate = None
+  if FLAGS.pipeline:
+    with benchmark.Worker('input pipeline of %s' % name, benchmark.build_pipeline, model=name,
+                          mode=mode, batch_size=FLAGS.batch_size,
+                          image_size=facts['image_size'], warmup=FLAGS.warmup,
+                          directory=scratch) as pipeline:
+      seconds = pipeline.times(10)
+      input_rate = FLAGS.batch_size * len(seconds) / sum(seconds)
+  return result_row(name, mode, settings, facts, measured[0],
+                    measured[1] if peer_name else None, input_rate)
 
 
 def bench_scopes():
+  """arg_scope against tf_slim.arg_scope, and a Keras layer built under a scope
+  against the same layer built plainly: what our checks and armed constructors
+  cost. ratio = ours / peer time (lower is better)."""
   import keras
   import tf_slim as slim
 
@@ -79,100 +328,32 @@ def bench_scopes():
     keras.layers.Dense(4, use_bias=False)
 
   ours_layer()  # arm the class before timing
+
+  def timed(fn, number):
+    start = time.perf_counter()
+    for _ in range(number):
+      fn()
+    return (time.perf_counter() - start) / number
+
   benches = [('arg_scope enter + call', ours_scope, peer_scope, FLAGS.number),
-             ('Keras Dense under scope', ours_layer, peer_layer,
-              max(1, FLAGS.number // 20))]
-  results = _interleaved(benches, FLAGS.repeats)
+             ('Keras Dense under scope', ours_layer, peer_layer, max(1, FLAGS.number // 20))]
   print('%-26s %12s %12s %7s' % ('benchmark', 'ours (us)', 'peer (us)', 'ratio'))
-  for name, (ours, peer) in results.items():
-    a, b = statistics.median(ours), statistics.median(peer)
+  for name, ours, peer, number in benches:
+    pairs = [(timed(ours, number), timed(peer, number)) for _ in range(FLAGS.repeats)]
+    a, b = statistics.median(p[0] for p in pairs), statistics.median(p[1] for p in pairs)
     print('%-26s %12.2f %12.2f %7.2f' % (name, a * 1e6, b * 1e6, a / b))
 
 
-def _jpeg_split(directory, count=256):
-  """A split of `count` 500 x 375 JPEGs with smooth random content."""
-  import numpy as np
-  import tensorflow as tf
-
-  from datasets import catalog, records, writer
-  rng = np.random.RandomState(0)
-
-  def encode(i):
-    small = rng.randint(0, 255, (24, 32, 3)).astype(np.float32)
-    image = tf.cast(tf.image.resize(small[None], [375, 500])[0], tf.uint8)
-    return records.image_example(tf.io.encode_jpeg(image, quality=90).numpy(), 'jpeg',
-                                 i % 1000, 375, 500)
-
-  writer.write_split(list(range(count)), encode, directory, 'bench', 'train', 8, workers=1)
-  records.write_labels({i: str(i) for i in range(1000)}, directory)
-  return catalog.get_split('bench', 'train', directory)
-
-
-def _images_per_second(step, batch_size, steps):
-  step()  # trace and warm up
-  step()
-  start = time.perf_counter()
-  for _ in range(steps):
-    step()
-  return steps * batch_size / (time.perf_counter() - start)
-
-
-def bench_pipeline():
-  import tempfile
-
-  import tensorflow as tf
-  import tf_keras
-
-  from datasets import pipeline
-  from engine import Network, training
-
-  batch = FLAGS.batch_size
-  with tempfile.TemporaryDirectory() as directory:
-    split = _jpeg_split(directory)
-    dataset = pipeline.make_dataset(split, image_size=299, batch_size=batch, is_training=True,
-                                    preprocessing='inception', seed=0,
-                                    preprocessing_kwargs={'add_image_summaries': False})
-    iterator = iter(dataset)
-    pipeline_rate = _images_per_second(lambda: next(iterator), batch, 40)
-
-  net = Network.from_registry('inception_v3', num_classes=1001,
-                              scope_params={'weight_decay': 4e-5})
-  optimizer = tf_keras.optimizers.SGD(0.01, momentum=0.9)
-  images = tf.random.uniform([batch, 299, 299, 3], -1, 1)
-  labels = tf.random.uniform([batch], 0, 1001, tf.int64)
-
-  @tf.function
-  def train_step():  # train.py's loss: logits, auxiliary logits, weight decay
-    with tf.GradientTape() as tape:
-      logits, end_points = net(images, training=True)
-      loss = tf.reduce_mean(training.classification_loss(labels, logits, 1001, 0.0)
-                            + training.AUX_LOSS_WEIGHT * training.classification_loss(
-                                labels, end_points['AuxLogits'], 1001, 0.0))
-      loss += tf.add_n(net.losses)
-    grads = tape.gradient(loss, net.trainable_variables)
-    optimizer.apply_gradients(zip(grads, net.trainable_variables, strict=True))
-    return loss
-
-  model_rate = _images_per_second(lambda: train_step().numpy(), batch, FLAGS.model_steps)
-  print('%-44s %10s' % ('benchmark', 'images/s'))
-  print('%-44s %10.1f' % ('input pipeline (inception train, 299, JPEG)', pipeline_rate))
-  print('%-44s %10.1f' % ('inception_v3 training step', model_rate))
-  print('%-44s %10.2f  (goal: at least 3)' % ('ratio pipeline / model', pipeline_rate / model_rate))
-
-
-BENCHES = {'scopes': bench_scopes, 'pipeline': bench_pipeline}
+BENCHES = {'models': bench_models, 'scopes': bench_scopes}
 
 
 def main(argv):
-  del argv
-  unknown = sorted(set(FLAGS.only) - set(BENCHES))
-  if unknown:
-    raise app.UsageError('--only: unknown bench %s; valid: %s' % (
-        ', '.join(unknown), ', '.join(BENCHES)))
+  if len(argv) > 1:
+    raise ConfigError('unexpected arguments %s; flags start with --' % ' '.join(argv[1:]))
+  check_flags({key: FLAGS[key].value for key in list(BENCH_MINIMUM) + ['only']})
   for name in FLAGS.only:
     BENCHES[name]()
-    print()
 
 
 if __name__ == '__main__':
-  app.run(main)
+  cli.run(main, 'bench.py', extra_errors=(benchmark.BenchError,))

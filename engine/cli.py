@@ -18,15 +18,16 @@ USER_ERRORS = (CheckpointError, ConfigError, DataError, FloatingPointError, Opti
                PermissionError)
 
 
-def run(main, program):
-  """`app.run(main)`, printing `program: error: message` for user errors."""
+def run(main, program, extra_errors=()):
+  """`app.run(main)`, printing `program: error: message` for user errors (and for
+  `extra_errors`)."""
 
   def guarded(argv):
     logging.set_verbosity(logging.WARNING)  # progress is printed; TF's INFO lines are noise
     warnings.filterwarnings('ignore', message='`layer.updates` will be removed')
     try:
       return main(argv)
-    except USER_ERRORS as e:
+    except USER_ERRORS + tuple(extra_errors) as e:
       print('%s: error: %s' % (program, e), file=sys.stderr)
       sys.exit(1)
     except KeyboardInterrupt as e:

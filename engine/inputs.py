@@ -5,6 +5,8 @@ import dataclasses
 
 from absl import logging
 
+import tensorflow as tf
+
 from datasets import catalog, pipeline
 from datasets.records import DataError
 
@@ -71,3 +73,22 @@ def distributed_dataset(strategy, data, batch_size, is_training, seed=None,
                data.split.dataset, data.split.split, data.split.dataset_dir,
                data.split.num_samples, batch_size, strategy.num_replicas_in_sync)
   return strategy.distribute_datasets_from_function(dataset_fn)
+
+
+def synthetic(num_classes, image_size, num_samples=1281167):
+  """Data of a run on random in-memory images (bench.py): the real pipeline's
+  place is taken by `synthetic_dataset`. `num_samples` sets the epoch of the
+  learning-rate schedule (ImageNet's by default)."""
+  split = catalog.Split('synthetic', 'train', None, (), num_samples, num_classes, False, {})
+  return Data(split, 0, num_classes, image_size, 'none', False)
+
+
+def synthetic_dataset(strategy, data, batch_size, seed=0):
+  """One random batch of `data`'s shape, repeated, distributed as the real one
+  is: the step's cost without the input pipeline's."""
+  global_batch = batch_size * strategy.num_replicas_in_sync
+  generator = tf.random.Generator.from_seed(seed)
+  images = generator.uniform([global_batch, data.image_size, data.image_size, 3], -1.0, 1.0)
+  labels = generator.uniform([global_batch], 0, data.num_classes, tf.int64)
+  dataset = tf.data.Dataset.from_tensors((images, labels)).repeat()
+  return strategy.experimental_distribute_dataset(dataset)

@@ -115,7 +115,8 @@ class StopSignals:
 class Trainer:
   """Everything one training run holds; `run()` trains."""
 
-  def __init__(self, config):
+  def __init__(self, config, data=None):
+    """`data`: an `inputs.Data` instead of the config's dataset (bench.py's synthetic)."""
     self.config = config
     if config['seed'] is not None:
       tf.random.set_seed(config['seed'])  # initial weights and the input order repeat
@@ -124,7 +125,7 @@ class Trainer:
     self.strategy = strategies.make_strategy(config['strategy'])
     self.chief = strategies.is_chief(self.strategy)
     self.replicas = self.strategy.num_replicas_in_sync
-    self.data = inputs.resolve(config, self.spec, ('train',), config['train_image_size'])
+    self.data = data or inputs.resolve(config, self.spec, ('train',), config['train_image_size'])
     if self.data.demo:
       self.say('no --dataset_name: training on the embedded digits demo dataset '
                '(%d images, datasets/digits)' % self.data.split.num_samples)
@@ -213,7 +214,9 @@ class Trainer:
         return scope
     return name.rsplit('/', 1)[0]
 
-  def _step_fn(self):
+  def step_function(self):
+    """The `tf.function` of one training step: (images, labels) per replica ->
+    (loss, regularization, accuracy)."""
     config, num_classes = self.config, self.data.num_classes
     clip = config['clip_gradient_norm']
 
@@ -268,7 +271,7 @@ class Trainer:
                                          counter=self.counter)
     writer = (tf.summary.create_file_writer(self.train_dir) if self.chief
               else tf.summary.create_noop_writer())
-    step_fn = self._step_fn()
+    step_fn = self.step_function()
     iterator = iter(dataset)
     step = int(self.optimizer.iterations.numpy())
     start_step, start_time = step, time.time()
