@@ -44,27 +44,33 @@ from engine.config import ConfigError  # noqa: E402
 
 DEFAULT_MODELS = 'resnet_v1_50,inception_v3,mobilenet_v1,vgg_16'
 
-flags.DEFINE_string('models', DEFAULT_MODELS, 'Models, comma-separated shell patterns, or '
-                    '"all" (as `python -m nets list`).')
-flags.DEFINE_enum('mode', 'both', ['train', 'infer', 'both'], 'Training step, inference, or '
-                  'both.')
-flags.DEFINE_integer('batch_size', 32, 'Images per step (per replica, as train.py\'s).')
-flags.DEFINE_integer('image_size', None, 'Input size (default: each model\'s).')
-flags.DEFINE_enum('precision', 'float32', list(benchmark.PRECISIONS), 'Compute dtype; '
-                  'bfloat16 and float16 are mixed precision on float32 weights, for both.')
-flags.DEFINE_boolean('jit_compile', False, 'Compile both steps with XLA.')
-flags.DEFINE_enum('optimizer', 'rmsprop', ['rmsprop', 'momentum', 'sgd', 'adam'],
-                  'The optimizer of both training steps (train.py\'s default: rmsprop).')
-flags.DEFINE_integer('repeats', 5, 'Timed repeats of each step, ours and the peer\'s '
-                     'alternating.')
-flags.DEFINE_integer('warmup', 2, 'Untimed steps first (tracing, memory pools).')
-flags.DEFINE_boolean('peer', True, 'Measure the Keras 3 peer where keras.applications has '
-                     'the net.')
-flags.DEFINE_boolean('pipeline', True, 'Measure the input pipeline of each model.')
-flags.DEFINE_string('output_dir', 'runs/bench', 'Where bench-<time>.csv and .json go ("" to '
-                    'write none).')
-flags.DEFINE_list('only', ['models'], 'Which benches: models, scopes.')
-flags.DEFINE_integer('number', 2000, 'Calls per repeat of the scope benches.')
+
+def define_flags():
+  """bench.py's flags, defined when it runs (importing it for its functions, as the
+  tests do, leaves absl's flags to other modules)."""
+  flags.DEFINE_string('models', DEFAULT_MODELS, 'Models, comma-separated shell patterns, or '
+                      '"all" (as `python -m nets list`).')
+  flags.DEFINE_enum('mode', 'both', ['train', 'infer', 'both'], 'Training step, inference, or '
+                    'both.')
+  flags.DEFINE_integer('batch_size', 32, 'Images per step (per replica, as train.py\'s).')
+  flags.DEFINE_integer('image_size', None, 'Input size (default: each model\'s).')
+  flags.DEFINE_enum('precision', 'float32', list(benchmark.PRECISIONS), 'Compute dtype; '
+                    'bfloat16 and float16 are mixed precision on float32 weights, for both.')
+  flags.DEFINE_boolean('jit_compile', False, 'Compile both steps with XLA.')
+  flags.DEFINE_enum('optimizer', 'rmsprop', ['rmsprop', 'momentum', 'sgd', 'adam'],
+                    'The optimizer of both training steps (train.py\'s default: rmsprop).')
+  flags.DEFINE_integer('repeats', 5, 'Timed repeats of each step, ours and the peer\'s '
+                       'alternating.')
+  flags.DEFINE_integer('warmup', 2, 'Untimed steps first (tracing, memory pools).')
+  flags.DEFINE_boolean('peer', True, 'Measure the Keras 3 peer where keras.applications has '
+                       'the net.')
+  flags.DEFINE_boolean('pipeline', True, 'Measure the input pipeline of each model.')
+  flags.DEFINE_string('output_dir', 'runs/bench', 'Where bench-<time>.csv and .json go ("" to '
+                      'write none).')
+  flags.DEFINE_list('only', ['models'], 'Which benches: models, scopes.')
+  flags.DEFINE_integer('number', 2000, 'Calls per repeat of the scope benches.')
+
+
 FLAGS = flags.FLAGS
 
 BENCH_MINIMUM = {'batch_size': 1, 'image_size': 32, 'repeats': 1, 'warmup': 1, 'number': 1}
@@ -356,4 +362,5 @@ def main(argv):
 
 
 if __name__ == '__main__':
+  define_flags()
   cli.run(main, 'bench.py', extra_errors=(benchmark.BenchError,))
