@@ -1,7 +1,7 @@
 """Makes tf_slim 1.1.0 work on TensorFlow 2.21 and under the TF2 variable shim.
 
-Applied once, on import of `scopes` (and so of `nets`). Three fixes, and two
-deprecation warnings about tf_slim's internals kept out of the log:
+Applied once, on import of `scopes` (and so of `nets`). Three fixes, one
+speed-up, and deprecation warnings about tf_slim's internals kept out of the log:
 
 1. tf_slim's `batch_norm` goes through `tensorflow.python.layers.normalization`,
    which lazily imports `tf_keras.legacy_tf_layers`. tf-keras 2.21 ships that
@@ -17,6 +17,10 @@ deprecation warnings about tf_slim's internals kept out of the log:
    and `==` take a fast path where the answer is known without the walk (a
    plain graph is the default and nothing executes eagerly); elsewhere they
    are TensorFlow's own, so their results never change.
+4. A convolution whose kernel covers its whole input (VGG's 7x7 fc6 on a 7x7
+   map, the 1x1 logits on a pooled 1x1 map) is a matrix product. Written as
+   one, it is 4-8x faster on oneDNN's CPU kernels (the convolution reorders
+   the 400 MB fc6 kernel on every call); same variables, same result.
 """
 
 import importlib
@@ -26,6 +30,7 @@ import warnings
 import tensorflow as tf
 from tensorflow.python.eager import context
 from tensorflow.python.framework import ops
+from tensorflow.python.keras.legacy_tf_layers import convolutional as legacy_convolutional
 from tensorflow.python.ops import variables as tf_variables  # PartitionedVariable
 import tf_slim  # noqa: F401  (imported so that the patch below has its target)
 from tf_slim.layers import layers as _slim_layers
@@ -86,14 +91,56 @@ def _fast_graph_mode_identity():
   variable_class.__hash__, variable_class.__eq__ = __hash__, __eq__
 
 
+def _whole_map_convolution(convolution, layer):
+  """`convolution(inputs, kernel)`, as a matrix product where it covers the whole map."""
+
+  def convolve(inputs, kernel):
+    if not _covers_whole_map(layer, inputs.shape, kernel.shape):
+      return convolution(inputs, kernel)
+    size = inputs.shape[1] * inputs.shape[2] * inputs.shape[3]
+    outputs = tf.matmul(tf.reshape(inputs, [-1, size]), tf.reshape(kernel, [size, -1]))
+    return tf.reshape(outputs, [-1, 1, 1, kernel.shape[-1]])
+
+  return convolve
+
+
+def _covers_whole_map(layer, input_shape, kernel_shape):
+  """True when a 2-D NHWC convolution has a single output position that sees every
+  input position: a VALID kernel the size of the (static) map, or 1x1 on 1x1."""
+  if layer.data_format != 'channels_last' or input_shape.rank != 4:
+    return False
+  height, width = input_shape[1], input_shape[2]
+  if height is None or width is None or [height, width] != list(kernel_shape[:2]):
+    return False
+  if height * width == 1:
+    return True
+  return layer.padding == 'valid' and list(layer.dilation_rate) == [1, 1]
+
+
+def _whole_map_convolutions_as_matmul():
+  conv2d = legacy_convolutional.Conv2D
+  if getattr(conv2d.build, 'scopezoo_matmul', False):
+    return
+  build = conv2d.build
+
+  def build_with_matmul(self, input_shape):
+    build(self, input_shape)
+    self._convolution_op = _whole_map_convolution(self._convolution_op, self)
+
+  build_with_matmul.scopezoo_matmul = True
+  conv2d.build = build_with_matmul
+
+
 def apply():
   """Applies the fixes; safe to call more than once."""
   _alias_legacy_tf_layers()
   _slim_layers._add_variable_to_collections = _add_variable_to_collections
   _fast_graph_mode_identity()
+  _whole_map_convolutions_as_matmul()
   # tf_slim's ops call the legacy layers in the way these warnings deprecate;
   # the user can do nothing about it, so we keep them out of the user's log.
-  for message in ('`layer.apply` is deprecated', '`tf.layers.flatten` is deprecated'):
+  for message in ('`layer.apply` is deprecated', '`tf.layers.flatten` is deprecated',
+                  '`layer.updates` will be removed'):
     warnings.filterwarnings('ignore', message=message, category=UserWarning)
 
 

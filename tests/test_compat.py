@@ -87,3 +87,54 @@ def test_variable_hash_and_equality_keep_tensorflows_meaning():
     return eager == eager
 
   assert bool(inside_a_function())
+
+
+@pytest.mark.parametrize('map_size, kernel, padding, as_matmul', [
+    (7, [7, 7], 'VALID', True),   # VGG's fc6
+    (1, [1, 1], 'SAME', True),    # logits on a pooled map
+    (7, [7, 7], 'SAME', False),   # a 7x7 output: a convolution
+    (8, [7, 7], 'VALID', False),  # 2x2 outputs
+    (3, [1, 1], 'SAME', False),
+])
+def test_a_convolution_over_the_whole_map_is_a_matrix_product(map_size, kernel, padding,
+                                                              as_matmul):
+  rng = np.random.RandomState(0)
+  images = rng.randn(2, map_size, map_size, 5).astype(np.float32)
+  weights = rng.randn(*kernel, 5, 3).astype(np.float32)
+  biases = rng.randn(3).astype(np.float32)
+  with tf.Graph().as_default() as graph:
+    outputs = slim.conv2d(tf.constant(images), 3, kernel, padding=padding, scope='fc',
+                          weights_initializer=tf.compat.v1.constant_initializer(weights),
+                          biases_initializer=tf.compat.v1.constant_initializer(biases))
+    names = [v.op.name for v in tf.compat.v1.global_variables()]
+    ops = {op.type for op in graph.get_operations()}
+    with tf.compat.v1.Session() as sess:
+      sess.run(tf.compat.v1.global_variables_initializer())
+      got = sess.run(outputs)
+  assert names == ['fc/weights', 'fc/biases']  # the variables TF-Slim's checkpoints hold
+  assert ('MatMul' in ops, 'Conv2D' in ops) == (as_matmul, not as_matmul)
+  expected = np.maximum(tf.nn.conv2d(images, weights, 1, padding).numpy() + biases, 0)
+  assert got.shape == expected.shape
+  np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
+
+
+def test_a_whole_map_convolution_trains_and_decays_like_a_convolution():
+  """Gradients and weight decay reach fc6's kernel through the matrix product."""
+  class Fc(tf_keras.layers.Layer):
+    @track_tf1_style_variables
+    def call(self, images):
+      return slim.conv2d(images, 3, [4, 4], padding='VALID', scope='fc',
+                         weights_regularizer=slim.l2_regularizer(0.5))
+
+  layer = Fc()
+  images = tf.random.stateless_normal([2, 4, 4, 5], seed=[1, 2])
+  with tf.GradientTape() as tape:
+    loss = tf.reduce_sum(layer(images)) + tf.add_n(layer.losses)
+  variables = {v.name.split('/')[-1]: v for v in layer.trainable_variables}
+  kernel = variables['weights:0']
+  assert kernel.shape == (4, 4, 5, 3) and len(layer.losses) == 1
+  with tf.GradientTape() as reference_tape:
+    reference = tf.nn.relu(tf.nn.conv2d(images, kernel, 1, 'VALID') + variables['biases:0'])
+    reference_loss = tf.reduce_sum(reference) + 0.5 * tf.nn.l2_loss(kernel)
+  np.testing.assert_allclose(tape.gradient(loss, kernel), reference_tape.gradient(
+      reference_loss, kernel), rtol=1e-5, atol=1e-5)
