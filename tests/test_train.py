@@ -300,6 +300,33 @@ def test_every_optimizer_takes_a_step(name):
   assert float(tf.reduce_sum(tf.abs(variable))) < 2.0
 
 
+@pytest.mark.parametrize('name, options', [
+    ('rmsprop', {}), ('rmsprop', {'centered': True}), ('rmsprop', {'momentum': 0.0}),
+    ('sgd', {}), ('sgd', {'momentum': 0.9}), ('sgd', {'momentum': 0.9, 'nesterov': True}),
+    ('adam', {}), ('adam', {'amsgrad': True})])
+def test_fused_optimizers_follow_tf_keras(name, options):
+  """Our optimizers' fused kernels give tf_keras' updates and keep its slots."""
+  ours, theirs = {'rmsprop': (optimizers.RMSprop, tf_keras.optimizers.RMSprop),
+                  'sgd': (optimizers.SGD, tf_keras.optimizers.SGD),
+                  'adam': (optimizers.Adam, tf_keras.optimizers.Adam)}[name]
+  options = dict({'rmsprop': {'momentum': 0.9, 'epsilon': 1.0}, 'adam': {'epsilon': 1e-3}}.get(
+      name, {}), learning_rate=0.01, **options)
+  rng = np.random.RandomState(0)
+  start = rng.randn(3, 4).astype(np.float32)
+  gradients = [rng.randn(3, 4).astype(np.float32) for _ in range(4)]
+  results = []
+  for cls in (ours, theirs):
+    variable, optimizer = tf.Variable(start), cls(**options)
+    optimizer.build([variable])
+    step = tf.function(lambda g, o=optimizer, v=variable: o.apply_gradients([(g, v)]))
+    for gradient in gradients:
+      step(tf.constant(gradient))
+    results.append((variable.numpy(), sorted(v.name for v in optimizer.variables)))
+  np.testing.assert_allclose(results[0][0], results[1][0], rtol=1e-6, atol=1e-6)
+  assert results[0][1] == results[1][1]
+  assert not np.allclose(results[0][0], start)
+
+
 def test_eval_continuous_over_a_directory(demo_run, tmp_path):
   train_dir, _ = demo_run
   config = eval_config(train_dir, tmp_path / 'continuous', eval_interval_secs=1,
