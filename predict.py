@@ -27,17 +27,16 @@ def main(argv):
   if absl_flags.FLAGS.saved_model and absl_flags.FLAGS.checkpoint_path:
     raise ConfigError('give --saved_model or --checkpoint_path, not both')
   if absl_flags.FLAGS.saved_model:
+    if absl_flags.FLAGS['top_k'].present:  # checked before the load, which takes a while
+      raise ConfigError('--top_k: a SavedModel reports the top_k it was exported with')
     config = flags.resolve(TABLES, other_tables=[flags.TRAIN, flags.EVAL, flags.EXPORT])
     classify = serving.load_saved_model(config['saved_model'])
-    top_k = None  # the SavedModel's own
   else:
     base = serving.run_config(absl_flags.FLAGS.checkpoint_path or '')
     config = flags.resolve(TABLES, other_tables=[flags.TRAIN, flags.EVAL, flags.EXPORT],
                            base=base)
     classifier, _ = serving.build(config, config['top_k'])
-    classify, top_k = classifier.classify_bytes, config['top_k']
-  if top_k is None and absl_flags.FLAGS['top_k'].present:
-    raise ConfigError('--top_k: a SavedModel reports the top_k it was exported with')
+    classify = classifier.classify_bytes
   results = predictions.classify_files(classify, paths, config['batch_size'])
   if config['output']:
     predictions.write(results, config['output'])

@@ -22,14 +22,13 @@ class Data:
 
 
 def _get_split(name, split_names, directory):
-  """The first of `split_names` the dataset has."""
-  for split_name in split_names:
+  """The first of `split_names` the dataset has (the last one's error if none)."""
+  for split_name in split_names[:-1]:
     try:
       return catalog.get_split(name, split_name, directory)
     except DataError:
-      if split_name == split_names[-1]:
-        raise
-  raise AssertionError('no split names')
+      pass
+  return catalog.get_split(name, split_names[-1], directory)
 
 
 def resolve(config, spec, default_splits, image_size=None):

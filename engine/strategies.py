@@ -27,9 +27,10 @@ PEER_ERRORS = (tf.errors.UnavailableError, tf.errors.AbortedError, tf.errors.Can
 
 def is_multi_worker(strategy):
   resolver = getattr(strategy, 'cluster_resolver', None)
-  return bool(resolver is not None and resolver.task_type
-              and len(resolver.cluster_spec().as_dict().get('worker', [])) +
-              len(resolver.cluster_spec().as_dict().get('chief', [])) > 1)
+  if resolver is None or not resolver.task_type:
+    return False
+  cluster = resolver.cluster_spec().as_dict()
+  return len(cluster.get('worker', [])) + len(cluster.get('chief', [])) > 1
 
 
 def peer_lost(error, strategy, latest_checkpoint):

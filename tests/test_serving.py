@@ -245,6 +245,8 @@ def test_export_and_predict_binaries_on_a_training_run(lenet_run, tmp_path):
      'exist'),
     ('predict.py', ['--checkpoint_path={run}'], 'no images given'),
     ('predict.py', ['--saved_model={run}', '{image}'], 'is not a SavedModel directory'),
+    ('predict.py', ['--saved_model={run}', '--top_k=3', '{image}'],
+     '--top_k: a SavedModel reports the top_k it was exported with'),
     ('predict.py', ['--checkpoint_path={run}', '--output=x.txt', '{image}'],
      '--output: x.txt must end in .csv or .json'),
     ('export.py', ['--model=lenet', '--checkpoint_path=/nowhere/model.ckpt',
