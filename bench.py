@@ -16,8 +16,8 @@ higher is better). Results also go to <output_dir>/bench-<time>.{csv,json}.
 - peer: the Keras 3 model at the same input size and batch, compiled with the
   same optimizer, run by `train_on_batch` / `predict_on_batch`. Both run in
   processes of their own with the same environment, repeats alternating.
-- peak: the best float32 GFLOP/s of 3x3 convolution probes, measured first in
-  the same run (a 4096 matmul is reported beside). Training counts multiply-
+- peak: the best GFLOP/s of 3x3 convolution probes in --precision, measured
+  first in the same run (a 4096 matmul is reported beside). Training counts multiply-
   adds x 2 x 3 per image (forward, and two backward products), inference x 2.
 - input: train.py's (or eval.py's) input pipeline with the model's
   preprocessing and size, on 500 x 375 JPEGs; it should outrun the model.
@@ -232,8 +232,9 @@ def bench_models():
                   jit_compile=FLAGS.jit_compile, optimizer=FLAGS.optimizer,
                   repeats=FLAGS.repeats, warmup=FLAGS.warmup)
   machine = machine_description()
-  _say('measuring the peak (3x3 convolutions, matmul) ...')
-  with benchmark.Worker('peak probes', benchmark.build_machine, warmup=2) as probes:
+  _say('measuring the peak (%s 3x3 convolutions, matmul) ...' % FLAGS.precision)
+  with benchmark.Worker('peak probes', benchmark.build_machine, warmup=2,
+                        precision=FLAGS.precision) as probes:
     peak = probes.facts
   settings['peak_gflops'] = peak['peak_gflops']
   rows = []
@@ -262,8 +263,9 @@ def bench_models():
       machine['cpu'], machine['cores'], machine['tensorflow'], machine['keras'],
       'on' if machine['onednn'] != '0' else 'off', FLAGS.precision, FLAGS.batch_size,
       ', XLA' if FLAGS.jit_compile else ''))
-  print('peak: 3x3 convolution %.1f GFLOP/s (%s), matmul %d^2 %.1f GFLOP/s' % (
-      peak['peak_gflops'], ', '.join('%s %.0f' % kv for kv in peak['conv_gflops'].items()),
+  print('peak: %s 3x3 convolution %.1f GFLOP/s (%s), matmul %d^2 %.1f GFLOP/s' % (
+      FLAGS.precision, peak['peak_gflops'],
+      ', '.join('%s %.0f' % kv for kv in peak['conv_gflops'].items()),
       benchmark.MATMUL_PROBE, peak['matmul_gflops']))
   print(format_table(rows))
   if FLAGS.output_dir:

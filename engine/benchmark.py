@@ -230,10 +230,12 @@ def peer_optimizer(config):
                    'adam' % name)
 
 
-def build_machine(warmup):
-  """The probes of the machine's peak; the run is a no-op (this worker answers
-  other questions through its facts)."""
+def build_machine(warmup, precision='float32'):
+  """The probes of the machine's peak in `precision` (bfloat16 and float16 have
+  kernels of their own, AMX's on recent Xeons); the run is a no-op (this worker
+  answers other questions through its facts)."""
   import tensorflow as tf
+  dtype = tf.as_dtype(precision)
 
   def best_gflops(fn, flops):
     _warm(fn, warmup)
@@ -245,17 +247,18 @@ def build_machine(warmup):
     return flops / best / 1e9
 
   generator = tf.random.Generator.from_seed(0)
+  normal = lambda shape: tf.cast(generator.normal(shape), dtype)
   conv = {}
   for batch, size, channels in CONV_PROBES:
-    x = generator.normal([batch, size, size, channels])
-    kernel = generator.normal([3, 3, channels, channels])
+    x = normal([batch, size, size, channels])
+    kernel = normal([3, 3, channels, channels])
     fn = tf.function(lambda x=x, k=kernel: tf.reduce_sum(tf.nn.conv2d(x, k, 1, 'SAME')))
     conv['%dx%dx%d' % (size, size, channels)] = best_gflops(
         fn, 2.0 * batch * size * size * channels * channels * 9)
   n = MATMUL_PROBE
-  a, b = generator.normal([n, n]), generator.normal([n, n])
+  a, b = normal([n, n]), normal([n, n])
   matmul = best_gflops(tf.function(lambda: tf.reduce_sum(tf.matmul(a, b))), 2.0 * n ** 3)
-  return (lambda: None), {'conv_gflops': conv, 'matmul_gflops': matmul,
+  return (lambda: None), {'precision': precision, 'conv_gflops': conv, 'matmul_gflops': matmul,
                           'peak_gflops': max(conv.values())}
 
 

@@ -137,7 +137,7 @@ def test_bench_measures_ours_and_the_peer_end_to_end(tmp_path):
                     '--batch_size=2', '--repeats=2', '--warmup=1',
                     '--output_dir=%s' % tmp_path)
   assert done.returncode == 0, done.stderr[-3000:]
-  assert 'peak: 3x3 convolution' in done.stdout
+  assert 'peak: float32 3x3 convolution' in done.stdout
   table = done.stdout[done.stdout.index('model '):].split('\n')
   train, infer = (line.split() for line in table[1:3])
   assert train[:3] == ['mobilenet_v3_small', 'train', '32']
