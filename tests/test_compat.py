@@ -89,33 +89,40 @@ def test_variable_hash_and_equality_keep_tensorflows_meaning():
   assert bool(inside_a_function())
 
 
-@pytest.mark.parametrize('map_size, kernel, padding, as_matmul', [
-    (7, [7, 7], 'VALID', True),   # VGG's fc6
-    (1, [1, 1], 'SAME', True),    # logits on a pooled map
-    (7, [7, 7], 'SAME', False),   # a 7x7 output: a convolution
-    (8, [7, 7], 'VALID', False),  # 2x2 outputs
-    (3, [1, 1], 'SAME', False),
+@pytest.mark.parametrize('map_size, kernel, stride, padding, dtype, as_matmul', [
+    (7, [7, 7], 1, 'VALID', 'float32', True),    # VGG's fc6
+    (1, [1, 1], 1, 'SAME', 'float32', True),     # logits on a pooled map
+    (7, [7, 7], 1, 'SAME', 'float32', False),    # a 7x7 output: a convolution
+    (8, [7, 7], 1, 'VALID', 'float32', False),   # 2x2 outputs
+    (3, [1, 1], 1, 'SAME', 'float32', False),    # pointwise, float32: oneDNN's own
+    (3, [1, 1], 1, 'SAME', 'bfloat16', True),    # pointwise, half precision
+    (4, [1, 1], 2, 'SAME', 'bfloat16', False),   # strided
+    (3, [3, 3], 1, 'SAME', 'bfloat16', False),
 ])
-def test_a_convolution_over_the_whole_map_is_a_matrix_product(map_size, kernel, padding,
-                                                              as_matmul):
+def test_convolutions_that_are_matrix_products_run_as_one(map_size, kernel, stride, padding,
+                                                          dtype, as_matmul):
   rng = np.random.RandomState(0)
   images = rng.randn(2, map_size, map_size, 5).astype(np.float32)
   weights = rng.randn(*kernel, 5, 3).astype(np.float32)
   biases = rng.randn(3).astype(np.float32)
   with tf.Graph().as_default() as graph:
-    outputs = slim.conv2d(tf.constant(images), 3, kernel, padding=padding, scope='fc',
-                          weights_initializer=tf.compat.v1.constant_initializer(weights),
+    outputs = slim.conv2d(tf.cast(images, dtype), 3, kernel, stride, padding=padding,
+                          scope='fc', weights_initializer=tf.compat.v1.constant_initializer(
+                              weights.astype(dtype)),
                           biases_initializer=tf.compat.v1.constant_initializer(biases))
     names = [v.op.name for v in tf.compat.v1.global_variables()]
     ops = {op.type for op in graph.get_operations()}
     with tf.compat.v1.Session() as sess:
       sess.run(tf.compat.v1.global_variables_initializer())
-      got = sess.run(outputs)
+      got = sess.run(tf.cast(outputs, tf.float32))
   assert names == ['fc/weights', 'fc/biases']  # the variables TF-Slim's checkpoints hold
   assert ('MatMul' in ops, 'Conv2D' in ops) == (as_matmul, not as_matmul)
-  expected = np.maximum(tf.nn.conv2d(images, weights, 1, padding).numpy() + biases, 0)
+  cast = lambda a: tf.cast(tf.cast(a, dtype), tf.float32)  # the inputs' rounding
+  expected = np.maximum(tf.nn.conv2d(cast(images), cast(weights), stride, padding).numpy()
+                        + cast(biases).numpy(), 0)
   assert got.shape == expected.shape
-  np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
+  tolerance = 1e-5 if dtype == 'float32' else 5e-2
+  np.testing.assert_allclose(got, expected, rtol=tolerance, atol=tolerance)
 
 
 def test_a_whole_map_convolution_trains_and_decays_like_a_convolution():
