@@ -17,8 +17,9 @@ higher is better). Results also go to <output_dir>/bench-<time>.{csv,json}.
   same optimizer, run by `train_on_batch` / `predict_on_batch`. Both run in
   processes of their own with the same environment, repeats alternating.
 - peak: the best GFLOP/s of 3x3 convolution probes in --precision, measured
-  first in the same run (a 4096 matmul is reported beside). Training counts multiply-
-  adds x 2 x 3 per image (forward, and two backward products), inference x 2.
+  first in the same run (a 4096 matmul is reported beside). Training counts
+  multiply-adds x 2 x 3 per image (forward, and two backward products),
+  inference x 2.
 - input: train.py's (or eval.py's) input pipeline with the model's
   preprocessing and size, on 500 x 375 JPEGs; it should outrun the model.
 

@@ -258,7 +258,7 @@ def build_machine(warmup, precision='float32'):
   n = MATMUL_PROBE
   a, b = normal([n, n]), normal([n, n])
   matmul = best_gflops(tf.function(lambda: tf.reduce_sum(tf.matmul(a, b))), 2.0 * n ** 3)
-  return (lambda: None), {'precision': precision, 'conv_gflops': conv, 'matmul_gflops': matmul,
+  return (lambda: None), {'conv_gflops': conv, 'matmul_gflops': matmul,
                           'peak_gflops': max(conv.values())}
 
 

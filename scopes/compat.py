@@ -23,7 +23,7 @@ speed-up, and deprecation warnings about tf_slim's internals kept out of the log
    oneDNN's CPU kernels (the convolution reorders the 400 MB fc6 kernel on
    every call). A 1x1, stride-1 convolution in bfloat16 or float16: oneDNN's
    filter gradient for it reaches 250-330 GFLOP/s on AMX, the product 480-1000
-   (resnet_v1_50's bfloat16 training step 1.98 -> 1.66 s).
+   (resnet_v1_50's bfloat16 training step about 1.2x faster).
 """
 
 import importlib
@@ -102,13 +102,13 @@ def _convolution_or_product(convolution, layer):
       return convolution(inputs, kernel)
     depth, outputs = kernel.shape[2], kernel.shape[3]
     if _covers_whole_map(layer, inputs.shape, kernel.shape):
-      size = inputs.shape[1] * inputs.shape[2] * depth
-      product = tf.matmul(tf.reshape(inputs, [-1, size]), tf.reshape(kernel, [size, outputs]))
-      return tf.reshape(product, [-1, 1, 1, outputs])
-    if _pointwise_in_half_precision(layer, inputs.dtype, kernel.shape):
-      product = tf.matmul(tf.reshape(inputs, [-1, depth]), tf.reshape(kernel, [depth, outputs]))
-      return tf.reshape(product, tf.concat([tf.shape(inputs)[:3], [outputs]], 0))
-    return convolution(inputs, kernel)
+      size, shape = inputs.shape[1] * inputs.shape[2] * depth, [-1, 1, 1, outputs]
+    elif _pointwise_in_half_precision(layer, inputs.dtype, kernel.shape):
+      size, shape = depth, tf.concat([tf.shape(inputs)[:3], [outputs]], 0)
+    else:
+      return convolution(inputs, kernel)
+    product = tf.matmul(tf.reshape(inputs, [-1, size]), tf.reshape(kernel, [size, outputs]))
+    return tf.reshape(product, shape)
 
   return convolve
 
