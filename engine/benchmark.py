@@ -154,9 +154,8 @@ def build_ours(config, mode, warmup):
   run that `config` (engine.flags' keys) describes, on a random batch."""
   import tensorflow as tf
 
-  from engine import inputs, strategies, training
+  from engine import inputs, training
   from nets import registry
-  strategies.one_op_at_a_time_on_cpu()  # as the binaries start
   spec = registry.get(config['model_name'])
   batch_size, jit_compile = config['batch_size'], config['jit_compile']
   data = inputs.synthetic(spec.num_classes, config['train_image_size'])

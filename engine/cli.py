@@ -1,5 +1,4 @@
-"""How the binaries start (TensorFlow's CPU threads) and end on a user error: one line
-naming the flag, file or variable, exit 1."""
+"""How the binaries end on a user error: one line naming the flag, file or variable, exit 1."""
 
 import signal
 import sys
@@ -10,7 +9,7 @@ from datasets.records import DataError
 from engine.checkpoints import CheckpointError
 from engine.config import ConfigError
 from engine.optimizers import OptimizerError
-from engine.strategies import StrategyError, one_op_at_a_time_on_cpu
+from engine.strategies import StrategyError
 from nets.registry import ScopeParameterError, UnknownModelError
 
 USER_ERRORS = (CheckpointError, ConfigError, DataError, FloatingPointError, OptimizerError,
@@ -24,7 +23,6 @@ def run(main, program, extra_errors=()):
 
   def guarded(argv):
     logging.set_verbosity(logging.WARNING)  # progress is printed; TF's INFO lines are noise
-    one_op_at_a_time_on_cpu()
     try:
       return main(argv)
     except USER_ERRORS + tuple(extra_errors) as e:

@@ -47,24 +47,6 @@ def peer_lost(error, strategy, latest_checkpoint):
       % (first[:160], latest_checkpoint or 'the start'))
 
 
-def one_op_at_a_time_on_cpu():
-  """On a host without GPUs, runs one op at a time (inter-op parallelism 1), each
-  on every core through oneDNN's intra-op pool, as Intel's oneDNN guide advises
-  (one inter-op thread per socket). TensorFlow's default, an inter-op thread per
-  core, runs Inception's branches and a layer's two gradients side by side on the
-  same cores. Measured on 2 cores (interleaved A/B of our step): training
-  0-4% faster, inference 4-5%. TF_NUM_INTEROP_THREADS in the environment wins,
-  and so does a runtime that has started already (a test, a notebook).
-  Returns whether it set the threads."""
-  if 'TF_NUM_INTEROP_THREADS' in os.environ or tf.config.list_physical_devices('GPU'):
-    return False
-  try:
-    tf.config.threading.set_inter_op_parallelism_threads(1)
-  except RuntimeError:  # TensorFlow's runtime has started and its thread pools are fixed
-    return False
-  return True
-
-
 def _local_devices():
   gpus = tf.config.list_logical_devices('GPU')
   return [d.name for d in gpus] or [d.name for d in tf.config.list_logical_devices('CPU')]

@@ -17,8 +17,6 @@ import tensorflow as tf  # noqa: E402
 def main():
   config = json.loads(sys.argv[1])
   cpus = int(sys.argv[2]) if len(sys.argv) > 2 else 1
-  from engine import strategies
-  strategies.one_op_at_a_time_on_cpu()  # as the binaries start (engine.cli)
   if cpus > 1:
     tf.config.set_logical_device_configuration(
         tf.config.list_physical_devices('CPU')[0],
@@ -31,9 +29,7 @@ def main():
     replicas = trainer.strategy.experimental_local_results(variable)
     weights[variable.name] = [float(tf.reduce_sum(tf.abs(r))) for r in replicas]
   print('RESULT ' + json.dumps({'step': result['step'], 'replicas': trainer.replicas,
-                                'weights': weights, 'losses': result['losses'],
-                                'inter_op_threads':
-                                    tf.config.threading.get_inter_op_parallelism_threads()}))
+                                'weights': weights, 'losses': result['losses']}))
 
 
 if __name__ == '__main__':
