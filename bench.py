@@ -8,7 +8,8 @@ interleaved repeats after warm-up), parameters, multiply-adds, the fraction of
 the machine's peak it reaches, the peak resident memory of its process, and
 the input pipeline's images/s; beside it the same of the Keras 3 application
 (keras.applications) of the same net, and the ratio ours / peer (images/s,
-higher is better). Results also go to <output_dir>/bench-<time>.{csv,json}.
+higher is better: of the medians, with its lowest and highest over the repeats,
+each repeat timing both back to back). Results also go to <output_dir>/bench-<time>.{csv,json}.
 
 - ours: train.py's own training step (engine.training.Trainer with train.py's
   flag defaults: the same wrapper, strategy, optimizer, losses and weight
@@ -80,7 +81,8 @@ BENCH_MINIMUM = {'batch_size': 1, 'image_size': 32, 'repeats': 1, 'warmup': 1, '
 COLUMNS = ('model', 'mode', 'image_size', 'batch_size', 'precision', 'jit_compile',
            'images_per_sec', 'step_median_s', 'step_min_s', 'step_max_s',
            'peer', 'peer_images_per_sec', 'peer_step_median_s', 'peer_step_min_s',
-           'peer_step_max_s', 'ratio', 'parameters', 'peer_parameters', 'multiply_adds',
+           'peer_step_max_s', 'ratio', 'ratio_min', 'ratio_max', 'parameters', 'peer_parameters',
+           'multiply_adds',
            'gflops', 'peak_fraction', 'peak_rss_mib', 'peer_peak_rss_mib',
            'input_images_per_sec')
 
@@ -149,9 +151,14 @@ def result_row(model, mode, settings, facts, ours, peer=None, input_rate=None):
              input_images_per_sec=input_rate)
   if peer:
     peer_median, peer_low, peer_high = spread(peer['seconds'])
+    # Each repeat times ours and the peer back to back: their ratios show how far
+    # the machine's drift (a VM's neighbours) moves the ratio of the medians.
+    pairs = zip(ours['seconds'], peer['seconds'], strict=True)
+    paired = [theirs / mine for mine, theirs in pairs]
     row.update(peer=peer['name'], peer_images_per_sec=batch / peer_median,
                peer_step_median_s=peer_median, peer_step_min_s=peer_low,
                peer_step_max_s=peer_high, ratio=peer_median / median,
+               ratio_min=min(paired), ratio_max=max(paired),
                peer_parameters=peer['parameters'], peer_peak_rss_mib=peer['peak_rss_mib'])
   return row
 
@@ -169,7 +176,8 @@ TABLE = (  # header, width, how a row shows it
         r['step_median_s'], r['step_min_s'], r['step_max_s'])),
     ('peer img/s', 10, lambda r: _number(r['peer_images_per_sec'], '%.1f')),
     ('peer step s', 11, lambda r: _number(r['peer_step_median_s'], '%.3f')),
-    ('ours/peer', 9, lambda r: _number(r['ratio'], '%.2fx')),
+    ('ours/peer (repeats)', 19, lambda r: '-' if r['ratio'] is None else '%.2fx (%.2f-%.2f)' % (
+        r['ratio'], r['ratio_min'], r['ratio_max'])),
     ('params M', 8, lambda r: '%.2f' % (r['parameters'] / 1e6)),
     ('MAdds G', 7, lambda r: '%.2f' % (r['multiply_adds'] / 1e9)),
     ('GFLOP/s', 7, lambda r: '%.1f' % r['gflops']),

@@ -89,6 +89,8 @@ def test_a_row_holds_rates_ratios_and_the_peak_fraction():
   assert row['images_per_sec'] == 32 / 8.0 and row['peer_images_per_sec'] == 32 / 11.0
   assert (row['step_median_s'], row['step_min_s'], row['step_max_s']) == (8.0, 7.0, 9.0)
   assert row['ratio'] == pytest.approx(11.0 / 8.0)
+  # Repeat by repeat: 11/8, 10/7, 12/9.
+  assert (row['ratio_min'], row['ratio_max']) == pytest.approx((12.0 / 9.0, 10.0 / 7.0))
   # Training: multiply-adds x 2 (a multiply and an add) x 3 (forward, two backward).
   assert row['gflops'] == pytest.approx(4e9 * 6 * 32 / 8.0 / 1e9)
   assert row['peak_fraction'] == pytest.approx(row['gflops'] / 100.0)
@@ -107,8 +109,8 @@ def test_the_table_shows_every_column_and_dashes_for_a_missing_peer():
   assert lines[0].split()[:4] == ['model', 'mode', 'size', 'img/s']
   assert 'ours/peer' in lines[0] and '% peak' in lines[0] and 'input img/s' in lines[0]
   assert lines[1].split() == ['resnet_v1_50', 'train', '224', '4.0', '8.000', '(7.000-9.000)',
-                              '2.9', '11.000', '1.38x', '25.00', '4.00', '96.0', '96%', '3000',
-                              '3500', '120.0']
+                              '2.9', '11.000', '1.38x', '(1.33-1.43)', '25.00', '4.00', '96.0',
+                              '96%', '3000', '3500', '120.0']
   assert lines[2].split()[6:9] == ['-', '-', '-']
 
 
