@@ -28,6 +28,7 @@ each repeat timing both back to back). Results also go to <output_dir>/bench-<ti
 """
 
 import csv
+import io
 import json
 import os
 import platform
@@ -40,6 +41,7 @@ os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
 
 from absl import flags  # noqa: E402
 
+from datasets import records  # noqa: E402
 from engine import benchmark, cli  # noqa: E402
 from engine import flags as engine_flags  # noqa: E402
 from engine.config import ConfigError  # noqa: E402
@@ -217,16 +219,12 @@ def write_results(report, output_dir, stamp):
   each written whole or not at all. Returns their paths."""
   os.makedirs(output_dir, exist_ok=True)
   base = os.path.join(output_dir, 'bench-%s' % stamp)
-  tmp = base + '.json.tmp'
-  with open(tmp, 'w') as f:
-    json.dump(report, f, indent=1, sort_keys=True)
-  os.replace(tmp, base + '.json')
-  tmp = base + '.csv.tmp'
-  with open(tmp, 'w', newline='') as f:
-    writer = csv.DictWriter(f, fieldnames=COLUMNS)
-    writer.writeheader()
-    writer.writerows(report['results'])
-  os.replace(tmp, base + '.csv')
+  records.write_whole(base + '.json', json.dumps(report, indent=1, sort_keys=True))
+  table = io.StringIO()
+  writer = csv.DictWriter(table, fieldnames=COLUMNS)
+  writer.writeheader()
+  writer.writerows(report['results'])
+  records.write_whole(base + '.csv', table.getvalue())
   return base + '.json', base + '.csv'
 
 

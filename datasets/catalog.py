@@ -116,10 +116,7 @@ def record_sizes(directory, name, split_files):
           for split, (files, count) in split_files.items()}
   old = _read_sizes(directory, name)
   old.update(data)
-  path = _sizes_path(directory, name)
-  with open(path + '.tmp', 'w') as f:
-    json.dump(old, f, indent=1, sort_keys=True)
-  os.replace(path + '.tmp', path)
+  records.write_whole(_sizes_path(directory, name), json.dumps(old, indent=1, sort_keys=True))
 
 
 def _read_sizes(directory, name):

@@ -20,6 +20,8 @@ import re
 import tensorflow as tf
 import yaml
 
+from datasets import records
+
 
 class ConfigError(ValueError):
   """A bad recipe or flag value; the message names the file or flag."""
@@ -107,10 +109,7 @@ def resolve(defaults, recipe=None, overrides=None, recipe_name='--config', parse
 
 def write(config, path):
   """Writes the resolved config as YAML (atomically)."""
-  tmp = path + '.tmp'
-  with open(tmp, 'w') as f:
-    yaml.safe_dump(config, f, sort_keys=True, default_flow_style=False)
-  os.replace(tmp, path)
+  records.write_whole(path, yaml.safe_dump(config, sort_keys=True, default_flow_style=False))
 
 
 def writable_dir(path, flag):

@@ -12,7 +12,7 @@ import os
 
 import tensorflow as tf
 
-from datasets import pipeline
+from datasets import pipeline, records
 from engine import checkpoints, inputs
 from engine import config as config_lib
 from engine.training import build_network, classification_loss
@@ -85,10 +85,8 @@ class Evaluator:
       for key in ('top1', 'top5', 'loss'):
         tf.summary.scalar('eval/%s' % key, results[key])
     writer.flush()
-    path = os.path.join(self.eval_dir, 'results.json')
-    with open(path + '.tmp', 'w') as f:
-      json.dump(results, f, indent=1, sort_keys=True)
-    os.replace(path + '.tmp', path)
+    records.write_whole(os.path.join(self.eval_dir, 'results.json'),
+                        json.dumps(results, indent=1, sort_keys=True))
 
 
 def _step_of(path):

@@ -97,7 +97,4 @@ def write(results, path):
   if extension not in ('.csv', '.json'):
     raise DataError('--output: %s must end in .csv or .json' % path)
   text = _csv_text(results) if extension == '.csv' else json.dumps(results, indent=1) + '\n'
-  tmp = path + '.tmp'
-  with open(tmp, 'w', newline='') as f:
-    f.write(text)
-  os.replace(tmp, path)
+  records.write_whole(path, text)

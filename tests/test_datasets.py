@@ -83,6 +83,20 @@ def test_image_format_by_magic_bytes():
   assert records.image_format(b'not an image') is None
 
 
+def test_a_file_is_written_whole_or_the_old_one_stays(tmp_path):
+  path = str(tmp_path / 'results.json')
+  records.write_whole(path, 'old\n')
+  with pytest.raises(TypeError):  # fails before a byte is written: not text
+    records.write_whole(path, object())
+  assert (tmp_path / 'results.json').read_text() == 'old\n'
+  records.write_whole(path, 'new\n')
+  assert (tmp_path / 'results.json').read_text() == 'new\n'
+  (tmp_path / 'taken' / 'inside').mkdir(parents=True)
+  with pytest.raises(tf.errors.OpError):  # fails after writing it all: the rename
+    records.write_whole(str(tmp_path / 'taken'), 'text\n')
+  assert sorted(os.listdir(tmp_path)) == ['results.json', 'taken']  # no .tmp left behind
+
+
 def test_labels_file_round_trip_and_errors(tmp_path):
   records.write_labels({1: 'tench', 0: 'background'}, str(tmp_path))
   assert (tmp_path / 'labels.txt').read_text() == '0:background\n1:tench\n'
