@@ -40,8 +40,13 @@ demo: $(STAMP)
 bench: $(STAMP)
 	$(PY) bench.py $(BENCH_ARGS)
 
-lint: $(STAMP)
+LINT_STAMP := $(VENV)/.installed-lint
+
+$(LINT_STAMP): $(STAMP)
 	$(PY) -m pip install --quiet -e '.[lint]'
+	touch $(LINT_STAMP)
+
+lint: $(LINT_STAMP)
 	$(VENV)/bin/ruff check .
 
 clean:
