@@ -9,7 +9,8 @@ the machine's peak it reaches, the peak resident memory of its process, and
 the input pipeline's images/s; beside it the same of the Keras 3 application
 (keras.applications) of the same net, and the ratio ours / peer (images/s,
 higher is better: of the medians, with its lowest and highest over the repeats,
-each repeat timing both back to back). Results also go to <output_dir>/bench-<time>.{csv,json}.
+each repeat timing both back to back). Results also go to
+<output_dir>/bench-<time>.{csv,json}.
 
 - ours: train.py's own training step (engine.training.Trainer with train.py's
   flag defaults: the same wrapper, strategy, optimizer, losses and weight
@@ -84,8 +85,7 @@ COLUMNS = ('model', 'mode', 'image_size', 'batch_size', 'precision', 'jit_compil
            'images_per_sec', 'step_median_s', 'step_min_s', 'step_max_s',
            'peer', 'peer_images_per_sec', 'peer_step_median_s', 'peer_step_min_s',
            'peer_step_max_s', 'ratio', 'ratio_min', 'ratio_max', 'parameters', 'peer_parameters',
-           'multiply_adds',
-           'gflops', 'peak_fraction', 'peak_rss_mib', 'peer_peak_rss_mib',
+           'multiply_adds', 'gflops', 'peak_fraction', 'peak_rss_mib', 'peer_peak_rss_mib',
            'input_images_per_sec')
 
 
