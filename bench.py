@@ -217,7 +217,8 @@ def machine_description():
 def write_results(report, output_dir, stamp):
   """<output_dir>/bench-<stamp>.json (the whole report) and .csv (the rows),
   each written whole or not at all. Returns their paths."""
-  os.makedirs(output_dir, exist_ok=True)
+  import tensorflow as tf
+  tf.io.gfile.makedirs(output_dir)  # gs:// as well as local, like the writer
   base = os.path.join(output_dir, 'bench-%s' % stamp)
   records.write_whole(base + '.json', json.dumps(report, indent=1, sort_keys=True))
   table = io.StringIO()

@@ -133,7 +133,7 @@ def _pointwise_in_half_precision(layer, dtype, kernel_shape):
 
 def _convolutions_as_products():
   conv2d = legacy_convolutional.Conv2D
-  if getattr(conv2d.build, 'scopezoo_matmul', False):
+  if getattr(conv2d.build, 'scopezoo_products', False):
     return
   build = conv2d.build
 
@@ -141,7 +141,7 @@ def _convolutions_as_products():
     build(self, input_shape)
     self._convolution_op = _convolution_or_product(self._convolution_op, self)
 
-  build_with_products.scopezoo_matmul = True
+  build_with_products.scopezoo_products = True
   conv2d.build = build_with_products
 
 
