@@ -45,6 +45,7 @@ from absl import flags  # noqa: E402
 from datasets import records  # noqa: E402
 from engine import benchmark, cli  # noqa: E402
 from engine import flags as engine_flags  # noqa: E402
+from engine import config as config_lib  # noqa: E402
 from engine.config import ConfigError  # noqa: E402
 
 DEFAULT_MODELS = 'resnet_v1_50,inception_v3,mobilenet_v1,vgg_16'
@@ -236,6 +237,8 @@ def _say(message):
 def bench_models():
   from nets import analysis, registry
   names = select_models(FLAGS.models)
+  if FLAGS.output_dir:  # before the minutes of measuring that a bad folder would lose
+    config_lib.writable_dir(FLAGS.output_dir, '--output_dir')
   settings = dict(batch_size=FLAGS.batch_size, precision=FLAGS.precision,
                   jit_compile=FLAGS.jit_compile, optimizer=FLAGS.optimizer,
                   repeats=FLAGS.repeats, warmup=FLAGS.warmup)

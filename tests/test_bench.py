@@ -176,6 +176,7 @@ def test_bench_runs_mixed_precision_and_xla_without_a_peer(tmp_path):
     (['--models=resnet_v9'], '--models=resnet_v9: resnet_v9 matches no model'),
     (['--batch_size=0'], '--batch_size=0: must be at least 1'),
     (['--precision=float8'], 'float8'),
+    (['--output_dir=/proc/scopezoo_bench'], '--output_dir=/proc/scopezoo_bench cannot be written'),
 ])
 def test_bad_flags_are_one_line(args, message):
   done = run_binary('bench.py', *args)
