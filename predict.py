@@ -37,6 +37,8 @@ def main(argv):
                            base=base)
     classifier, _ = serving.build(config, config['top_k'])
     classify = classifier.classify_bytes
+  if config['output']:  # before the images are classified, not after
+    predictions.check_output(config['output'])
   results = predictions.classify_files(classify, paths, config['batch_size'])
   if config['output']:
     predictions.write(results, config['output'])

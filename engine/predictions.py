@@ -10,6 +10,7 @@ import tensorflow as tf
 
 from datasets import records
 from datasets.records import DataError
+from engine import config as config_lib
 
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.gif', '.bmp')
 
@@ -91,10 +92,18 @@ def _csv_text(results):
   return out.getvalue()
 
 
-def write(results, path):
-  """Writes the results as CSV or JSON by the file's extension, atomically."""
+def check_output(path):
+  """Checks --output before the images are classified: its extension, and that its
+  folder can be written (made when missing). Returns the extension."""
   extension = os.path.splitext(path)[1].lower()
   if extension not in ('.csv', '.json'):
     raise DataError('--output: %s must end in .csv or .json' % path)
+  config_lib.writable_dir(os.path.dirname(path) or '.', "--output's folder")
+  return extension
+
+
+def write(results, path):
+  """Writes the results as CSV or JSON by the file's extension, atomically."""
+  extension = check_output(path)
   text = _csv_text(results) if extension == '.csv' else json.dumps(results, indent=1) + '\n'
   records.write_whole(path, text)

@@ -249,6 +249,8 @@ def test_export_and_predict_binaries_on_a_training_run(lenet_run, tmp_path):
      '--top_k: a SavedModel reports the top_k it was exported with'),
     ('predict.py', ['--checkpoint_path={run}', '--output=x.txt', '{image}'],
      '--output: x.txt must end in .csv or .json'),
+    ('predict.py', ['--checkpoint_path={run}', '--output=/proc/scopezoo/p.csv', '{image}'],
+     "--output's folder=/proc/scopezoo cannot be written"),
     ('export.py', ['--model=lenet', '--checkpoint_path=/nowhere/model.ckpt',
                    '--export_dir=/tmp/x'], '--checkpoint_path: /nowhere/model.ckpt does not exist'),
     ('export.py', ['--model=cifarnet', '--checkpoint_path={ckpt}', '--export_dir={out}'],
