@@ -4,7 +4,7 @@ Their layout is one family: a trunk of convolutions and max pools, given as
 data (`Conv`, `Pool`), then fully connected layers written as convolutions:
 fc6 covers the trunk's output, fc7 and fc8 are 1x1. On a larger input the nets
 run fully convolutionally (with `spatial_squeeze=False`). At the default size
-those layers compute as matrix products (`scopes.compat`), with the same
+those layers compute as matrix products (`scopes.matmul_convolutions`), with the same
 variables.
 """
 

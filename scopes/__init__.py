@@ -4,10 +4,12 @@
     with arg_scope([slim.conv2d, keras.layers.Dense], activation_fn=...):
       ...
 
-Importing this package also makes tf_slim work on TensorFlow 2.21 (`compat`).
+Importing this package also makes tf_slim work on TensorFlow 2.21 (`compat`) and
+switches on the convolutions that run as matrix products (`matmul_convolutions`).
 """
 
 from scopes import compat  # noqa: F401  (applies the tf_slim fixes on import)
+from scopes import matmul_convolutions
 from scopes.stack import add_arg_scope
 from scopes.stack import arg_scope
 from scopes.stack import arg_scope_func_key
@@ -25,6 +27,8 @@ from scopes.values import diff
 from scopes.values import merge
 from scopes.values import op_name
 from scopes.values import to_yaml
+
+matmul_convolutions.apply()  # speed only: same variables, same results
 
 __all__ = [
     'add_arg_scope', 'arg_scope', 'arg_scope_func_key', 'arg_scoped_arguments',
