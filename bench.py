@@ -42,7 +42,7 @@ os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
 
 from absl import flags  # noqa: E402
 
-from datasets import records  # noqa: E402
+from datasets import files  # noqa: E402
 from engine import benchmark, cli  # noqa: E402
 from engine import flags as engine_flags  # noqa: E402
 from engine import config as config_lib  # noqa: E402
@@ -221,12 +221,12 @@ def write_results(report, output_dir, stamp):
   import tensorflow as tf
   tf.io.gfile.makedirs(output_dir)  # gs:// as well as local, like the writer
   base = os.path.join(output_dir, 'bench-%s' % stamp)
-  records.write_whole(base + '.json', json.dumps(report, indent=1, sort_keys=True))
+  files.write_whole(base + '.json', json.dumps(report, indent=1, sort_keys=True))
   table = io.StringIO()
   writer = csv.DictWriter(table, fieldnames=COLUMNS)
   writer.writeheader()
   writer.writerows(report['results'])
-  records.write_whole(base + '.csv', table.getvalue())
+  files.write_whole(base + '.csv', table.getvalue())
   return base + '.json', base + '.csv'
 
 

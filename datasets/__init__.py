@@ -6,6 +6,7 @@
   pipeline   `make_dataset(split, ...)`: shards -> preprocessed batches, and
              bad data traced to its file and record
   writer     sharded, all-or-nothing split writing
+  files      small files (labels, configs, results) written whole or not at all
   sources    what converters read (image folders, CIFAR-10, MNIST, ImageNet)
   convert    `python -m datasets.convert {images,cifar10,mnist,imagenet}`
   make_digits  builds the embedded demo dataset in datasets/digits/

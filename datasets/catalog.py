@@ -16,7 +16,7 @@ from typing import Optional
 
 import tensorflow as tf
 
-from datasets import records
+from datasets import files, records
 from datasets.records import DataError
 
 EMBEDDED_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'digits')
@@ -116,7 +116,7 @@ def record_sizes(directory, name, split_files):
           for split, (files, count) in split_files.items()}
   old = _read_sizes(directory, name)
   old.update(data)
-  records.write_whole(_sizes_path(directory, name), json.dumps(old, indent=1, sort_keys=True))
+  files.write_whole(_sizes_path(directory, name), json.dumps(old, indent=1, sort_keys=True))
 
 
 def _read_sizes(directory, name):

@@ -18,6 +18,8 @@ import re
 
 import tensorflow as tf
 
+from datasets import files
+
 LABELS_FILENAME = 'labels.txt'
 
 # Image formats by their first bytes; what `decode_image` reads.
@@ -105,27 +107,9 @@ def decode_image(encoded):
   return image
 
 
-def write_whole(path, text):
-  """Writes `text` to `path` (local or any filesystem gfile knows) whole or not at
-  all: into `path.tmp`, then renamed over `path`, so that a crash or a full disk
-  leaves the earlier file, never a cut one. Every small file we write (labels,
-  split sizes, configs, results, predictions, bench reports) goes through here."""
-  tmp = path + '.tmp'
-  try:
-    with tf.io.gfile.GFile(tmp, 'w') as f:
-      f.write(text)
-    tf.io.gfile.rename(tmp, path, overwrite=True)
-  except BaseException:
-    try:
-      tf.io.gfile.remove(tmp)
-    except tf.errors.OpError:  # never created, or the filesystem is gone
-      pass
-    raise
-
-
 def write_labels(labels, directory, filename=LABELS_FILENAME):
   """Writes {id: name} as TF-Slim's `labels.txt` (`id:name` per line)."""
-  write_whole(os.path.join(directory, filename),
+  files.write_whole(os.path.join(directory, filename),
               ''.join('%d:%s\n' % (label, labels[label]) for label in sorted(labels)))
 
 

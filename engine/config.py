@@ -20,7 +20,7 @@ import re
 import tensorflow as tf
 import yaml
 
-from datasets import records
+from datasets import files
 
 
 class ConfigError(ValueError):
@@ -109,7 +109,7 @@ def resolve(defaults, recipe=None, overrides=None, recipe_name='--config', parse
 
 def write(config, path):
   """Writes the resolved config as YAML (atomically)."""
-  records.write_whole(path, yaml.safe_dump(config, sort_keys=True, default_flow_style=False))
+  files.write_whole(path, yaml.safe_dump(config, sort_keys=True, default_flow_style=False))
 
 
 def writable_dir(path, flag):

@@ -12,7 +12,7 @@ import os
 
 import tensorflow as tf
 
-from datasets import pipeline, records
+from datasets import files, pipeline
 from engine import checkpoints, inputs
 from engine import config as config_lib
 from engine.training import build_network, classification_loss
@@ -85,7 +85,7 @@ class Evaluator:
       for key in ('top1', 'top5', 'loss'):
         tf.summary.scalar('eval/%s' % key, results[key])
     writer.flush()
-    records.write_whole(os.path.join(self.eval_dir, 'results.json'),
+    files.write_whole(os.path.join(self.eval_dir, 'results.json'),
                         json.dumps(results, indent=1, sort_keys=True))
 
 

@@ -8,7 +8,7 @@ import os
 
 import tensorflow as tf
 
-from datasets import records
+from datasets import files, records
 from datasets.records import DataError
 from engine import config as config_lib
 
@@ -106,4 +106,4 @@ def write(results, path):
   """Writes the results as CSV or JSON by the file's extension, atomically."""
   extension = check_output(path)
   text = _csv_text(results) if extension == '.csv' else json.dumps(results, indent=1) + '\n'
-  records.write_whole(path, text)
+  files.write_whole(path, text)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from datasets import catalog, pipeline, records, writer
+from datasets import catalog, files, pipeline, records, writer
 from datasets.records import DataError
 
 CMYK_JPEG = os.path.join(os.path.dirname(__file__), 'data', 'cmyk.jpg')
@@ -85,15 +85,15 @@ def test_image_format_by_magic_bytes():
 
 def test_a_file_is_written_whole_or_the_old_one_stays(tmp_path):
   path = str(tmp_path / 'results.json')
-  records.write_whole(path, 'old\n')
+  files.write_whole(path, 'old\n')
   with pytest.raises(TypeError):  # fails before a byte is written: not text
-    records.write_whole(path, object())
+    files.write_whole(path, object())
   assert (tmp_path / 'results.json').read_text() == 'old\n'
-  records.write_whole(path, 'new\n')
+  files.write_whole(path, 'new\n')
   assert (tmp_path / 'results.json').read_text() == 'new\n'
   (tmp_path / 'taken' / 'inside').mkdir(parents=True)
   with pytest.raises(tf.errors.OpError):  # fails after writing it all: the rename
-    records.write_whole(str(tmp_path / 'taken'), 'text\n')
+    files.write_whole(str(tmp_path / 'taken'), 'text\n')
   assert sorted(os.listdir(tmp_path)) == ['results.json', 'taken']  # no .tmp left behind
 
 
