@@ -1,122 +1,127 @@
 """The flags of train.py and eval.py as tables, with TF-Slim's names and meanings.
 
-Each row is (kind, name, default, help[, enum values]). `define(*tables)`
-defines them with absl; `resolve(tables)` returns the config of defaults <
-the --config recipe < the command line. A recipe may hold keys of the other
-binary (one recipe serves train.py and eval.py); other unknown keys are errors.
+Each row is a `Flag(kind, name, default, help[, values of an enum])`. `define(*tables)`
+defines them with absl; `resolve(tables)` returns the config of defaults < the --config
+recipe < the command line. A recipe may hold keys of the other binary (one recipe serves
+train.py and eval.py); other unknown keys are errors.
 """
+
+import collections
 
 from absl import flags
 
 from engine import config as config_lib
 from engine import optimizers, strategies
 
+# kind: string, integer, float, boolean or enum (whose `values` are the choices).
+Flag = collections.namedtuple('Flag', 'kind name default help values', defaults=(None,))
+
 COMMON = (
-    ('string', 'config', None, 'A YAML recipe (configs/*.yaml): flag names to values, plus '
-     '"scope:" for the arg_scope parameters.'),
-    ('string', 'model_name', 'inception_v3', 'The registered model (python -m nets list).'),
-    ('string', 'dataset_name', None, 'imagenet, flowers, cifar10, mnist, digits, or the shard '
-     'prefix in --dataset_dir. Default: the embedded digits.'),
-    ('string', 'dataset_split_name', None, 'The split (default: train for train.py, '
-     'validation or test for eval.py).'),
-    ('string', 'dataset_dir', None, 'The directory of the shards and labels.txt.'),
-    ('integer', 'labels_offset', None, 'Subtracted from the labels (default: 1 for a '
-     '1000-class model on a dataset with a background class, else 0).'),
-    ('integer', 'num_classes', None, 'Classes of the classifier (default: the dataset\'s).'),
-    ('string', 'preprocessing_name', None, 'Preprocessing (default: the model\'s).'),
-    ('integer', 'batch_size', 32, 'Examples per replica per step.'),
-    ('boolean', 'skip_bad_records', False, 'Skip bad records (and count them) instead of '
-     'stopping.'),
-    ('float', 'weight_decay', None, 'L2 weight decay of the arg_scope (default: the model\'s '
-     'own).'),
-    ('enum', 'mixed_precision', 'none', 'Compute in bfloat16 or float16 on float32 weights '
-     '(float16 with dynamic loss scaling).', ('none', 'bfloat16', 'float16')),
-    ('float', 'moving_average_decay', None, 'train.py: keep a moving average of the weights '
-     'with this decay; eval.py, export.py, predict.py: use the averages.'),
-    ('string', 'checkpoint_path', None, 'train.py: warm start from this checkpoint when '
-     'train_dir holds none; eval.py, export.py, predict.py: the checkpoint to read. '
-     'TF-Slim\'s or ours, a file prefix or a directory (its latest).'),
+    Flag('string', 'config', None, 'A YAML recipe (configs/*.yaml): flag names to values, plus '
+         '"scope:" for the arg_scope parameters.'),
+    Flag('string', 'model_name', 'inception_v3', 'The registered model (python -m nets list).'),
+    Flag('string', 'dataset_name', None, 'imagenet, flowers, cifar10, mnist, digits, or the shard '
+         'prefix in --dataset_dir. Default: the embedded digits.'),
+    Flag('string', 'dataset_split_name', None, 'The split (default: train for train.py, '
+         'validation or test for eval.py).'),
+    Flag('string', 'dataset_dir', None, 'The directory of the shards and labels.txt.'),
+    Flag('integer', 'labels_offset', None, 'Subtracted from the labels (default: 1 for a '
+         '1000-class model on a dataset with a background class, else 0).'),
+    Flag('integer', 'num_classes', None, 'Classes of the classifier (default: the dataset\'s).'),
+    Flag('string', 'preprocessing_name', None, 'Preprocessing (default: the model\'s).'),
+    Flag('integer', 'batch_size', 32, 'Examples per replica per step.'),
+    Flag('boolean', 'skip_bad_records', False, 'Skip bad records (and count them) instead of '
+         'stopping.'),
+    Flag('float', 'weight_decay', None, 'L2 weight decay of the arg_scope (default: the model\'s '
+         'own).'),
+    Flag('enum', 'mixed_precision', 'none', 'Compute in bfloat16 or float16 on float32 weights '
+         '(float16 with dynamic loss scaling).', ('none', 'bfloat16', 'float16')),
+    Flag('float', 'moving_average_decay', None, 'train.py: keep a moving average of the weights '
+         'with this decay; eval.py, export.py, predict.py: use the averages.'),
+    Flag('string', 'checkpoint_path', None, 'train.py: warm start from this checkpoint when '
+         'train_dir holds none; eval.py, export.py, predict.py: the checkpoint to read. '
+         'TF-Slim\'s or ours, a file prefix or a directory (its latest).'),
 )
 
 TRAIN = (
-    ('string', 'train_dir', None, 'Checkpoints, summaries and config.yaml go here (default: '
-     'runs/<model_name>). A run already there is resumed.'),
-    ('enum', 'strategy', 'auto', 'The tf.distribute strategy.', strategies.NAMES),
-    ('integer', 'train_image_size', None, 'Input size (default: the model\'s).'),
-    ('integer', 'seed', None, 'Seed of the input shuffle.'),
-    ('float', 'label_smoothing', 0.0, 'Label smoothing.'),
-    ('enum', 'optimizer', 'rmsprop', 'The optimizer.', optimizers.OPTIMIZERS),
-    ('float', 'learning_rate', 0.01, 'Initial learning rate.'),
-    ('enum', 'learning_rate_decay_type', 'exponential', 'How the learning rate decays.',
-     optimizers.SCHEDULES),
-    ('float', 'learning_rate_decay_factor', 0.94, 'Exponential decay factor.'),
-    ('float', 'num_epochs_per_decay', 2.0, 'Epochs per exponential decay step, or of the '
-     'polynomial decay.'),
-    ('float', 'end_learning_rate', 0.0001, 'Final rate of polynomial and cosine decay.'),
-    ('float', 'warmup_epochs', 0.0, 'Linear warm-up from 0, in epochs.'),
-    ('float', 'clip_gradient_norm', 0.0, 'Clip gradients to this global norm (0: off).'),
-    ('float', 'adadelta_rho', 0.95, 'Adadelta decay.'),
-    ('float', 'adagrad_initial_accumulator_value', 0.1, 'Adagrad initial accumulator.'),
-    ('float', 'adam_beta1', 0.9, 'Adam and AdamW beta1.'),
-    ('float', 'adam_beta2', 0.999, 'Adam and AdamW beta2.'),
-    ('float', 'adamw_weight_decay', 0.004, 'AdamW decoupled weight decay.'),
-    ('float', 'opt_epsilon', 1.0, 'Epsilon of rmsprop, adam, adamw and adadelta.'),
-    ('float', 'ftrl_learning_rate_power', -0.5, 'FTRL learning rate power.'),
-    ('float', 'ftrl_initial_accumulator_value', 0.1, 'FTRL initial accumulator.'),
-    ('float', 'ftrl_l1', 0.0, 'FTRL L1 regularization.'),
-    ('float', 'ftrl_l2', 0.0, 'FTRL L2 regularization.'),
-    ('float', 'momentum', 0.9, 'Momentum of the momentum optimizer.'),
-    ('float', 'rmsprop_momentum', 0.9, 'RMSProp momentum.'),
-    ('float', 'rmsprop_decay', 0.9, 'RMSProp decay.'),
-    ('integer', 'max_number_of_steps', None, 'Stop after this many steps (default: forever; '
-     'one epoch of the demo dataset).'),
-    ('boolean', 'jit_compile', False, 'Compile the training step with XLA.'),
-    ('string', 'checkpoint_exclude_scopes', None, 'Comma-separated scopes not to restore '
-     '(default: the logits scopes when the classes differ).'),
-    ('string', 'trainable_scopes', None, 'Comma-separated scopes to train (default: all).'),
-    ('boolean', 'ignore_missing_vars', False, 'Leave variables missing from the checkpoint '
-     'new instead of failing.'),
-    ('integer', 'log_every_n_steps', 10, 'A progress line every n steps.'),
-    ('integer', 'save_summaries_secs', 600, 'TensorBoard summaries every n seconds.'),
-    ('integer', 'save_interval_secs', 600, 'A checkpoint every n seconds.'),
-    ('integer', 'save_interval_steps', 0, 'Also a checkpoint every n steps (0: off).'),
-    ('integer', 'keep_checkpoint_max', 5, 'Checkpoints kept.'),
+    Flag('string', 'train_dir', None, 'Checkpoints, summaries and config.yaml go here (default: '
+         'runs/<model_name>). A run already there is resumed.'),
+    Flag('enum', 'strategy', 'auto', 'The tf.distribute strategy.', strategies.NAMES),
+    Flag('integer', 'train_image_size', None, 'Input size (default: the model\'s).'),
+    Flag('integer', 'seed', None, 'Seed of the input shuffle.'),
+    Flag('float', 'label_smoothing', 0.0, 'Label smoothing.'),
+    Flag('enum', 'optimizer', 'rmsprop', 'The optimizer.', optimizers.OPTIMIZERS),
+    Flag('float', 'learning_rate', 0.01, 'Initial learning rate.'),
+    Flag('enum', 'learning_rate_decay_type', 'exponential', 'How the learning rate decays.',
+         optimizers.SCHEDULES),
+    Flag('float', 'learning_rate_decay_factor', 0.94, 'Exponential decay factor.'),
+    Flag('float', 'num_epochs_per_decay', 2.0, 'Epochs per exponential decay step, or of the '
+         'polynomial decay.'),
+    Flag('float', 'end_learning_rate', 0.0001, 'Final rate of polynomial and cosine decay.'),
+    Flag('float', 'warmup_epochs', 0.0, 'Linear warm-up from 0, in epochs.'),
+    Flag('float', 'clip_gradient_norm', 0.0, 'Clip gradients to this global norm (0: off).'),
+    Flag('float', 'adadelta_rho', 0.95, 'Adadelta decay.'),
+    Flag('float', 'adagrad_initial_accumulator_value', 0.1, 'Adagrad initial accumulator.'),
+    Flag('float', 'adam_beta1', 0.9, 'Adam and AdamW beta1.'),
+    Flag('float', 'adam_beta2', 0.999, 'Adam and AdamW beta2.'),
+    Flag('float', 'adamw_weight_decay', 0.004, 'AdamW decoupled weight decay.'),
+    Flag('float', 'opt_epsilon', 1.0, 'Epsilon of rmsprop, adam, adamw and adadelta.'),
+    Flag('float', 'ftrl_learning_rate_power', -0.5, 'FTRL learning rate power.'),
+    Flag('float', 'ftrl_initial_accumulator_value', 0.1, 'FTRL initial accumulator.'),
+    Flag('float', 'ftrl_l1', 0.0, 'FTRL L1 regularization.'),
+    Flag('float', 'ftrl_l2', 0.0, 'FTRL L2 regularization.'),
+    Flag('float', 'momentum', 0.9, 'Momentum of the momentum optimizer.'),
+    Flag('float', 'rmsprop_momentum', 0.9, 'RMSProp momentum.'),
+    Flag('float', 'rmsprop_decay', 0.9, 'RMSProp decay.'),
+    Flag('integer', 'max_number_of_steps', None, 'Stop after this many steps (default: forever; '
+         'one epoch of the demo dataset).'),
+    Flag('boolean', 'jit_compile', False, 'Compile the training step with XLA.'),
+    Flag('string', 'checkpoint_exclude_scopes', None, 'Comma-separated scopes not to restore '
+         '(default: the logits scopes when the classes differ).'),
+    Flag('string', 'trainable_scopes', None, 'Comma-separated scopes to train (default: all).'),
+    Flag('boolean', 'ignore_missing_vars', False, 'Leave variables missing from the checkpoint '
+         'new instead of failing.'),
+    Flag('integer', 'log_every_n_steps', 10, 'A progress line every n steps.'),
+    Flag('integer', 'save_summaries_secs', 600, 'TensorBoard summaries every n seconds.'),
+    Flag('integer', 'save_interval_secs', 600, 'A checkpoint every n seconds.'),
+    Flag('integer', 'save_interval_steps', 0, 'Also a checkpoint every n steps (0: off).'),
+    Flag('integer', 'keep_checkpoint_max', 5, 'Checkpoints kept.'),
 )
 
 EVAL = (
-    ('string', 'eval_dir', None, 'Summaries and results.json go here (default: '
-     '<checkpoint directory>/eval).'),
-    ('integer', 'eval_image_size', None, 'Input size (default: the model\'s).'),
-    ('integer', 'max_num_batches', None, 'Evaluate only this many batches (default: the whole '
-     'split).'),
-    ('integer', 'eval_interval_secs', 0, 'Evaluate each new checkpoint of --checkpoint_path '
-     '(a directory), at most this often (0: once).'),
-    ('integer', 'eval_timeout_secs', None, 'With --eval_interval_secs: stop after waiting '
-     'this long for a new checkpoint.'),
-    ('integer', 'max_number_of_evaluations', None, 'With --eval_interval_secs: stop after '
-     'this many.'),
+    Flag('string', 'eval_dir', None, 'Summaries and results.json go here (default: '
+         '<checkpoint directory>/eval).'),
+    Flag('integer', 'eval_image_size', None, 'Input size (default: the model\'s).'),
+    Flag('integer', 'max_num_batches', None, 'Evaluate only this many batches (default: the whole '
+         'split).'),
+    Flag('integer', 'eval_interval_secs', 0, 'Evaluate each new checkpoint of --checkpoint_path '
+         '(a directory), at most this often (0: once).'),
+    Flag('integer', 'eval_timeout_secs', None, 'With --eval_interval_secs: stop after waiting '
+         'this long for a new checkpoint.'),
+    Flag('integer', 'max_number_of_evaluations', None, 'With --eval_interval_secs: stop after '
+         'this many.'),
 )
 
 SERVE = (
-    ('string', 'labels_file', None, 'A labels.txt (TF-Slim\'s id:name lines) naming the classes '
-     '(default: the dataset\'s, else the class numbers).'),
-    ('integer', 'image_size', None, 'Input size (default: the training run\'s, else the '
-     'model\'s).'),
-    ('integer', 'top_k', 5, 'Classes reported per image.'),
+    Flag('string', 'labels_file', None, 'A labels.txt (TF-Slim\'s id:name lines) naming the '
+         'classes (default: the dataset\'s, else the class numbers).'),
+    Flag('integer', 'image_size', None, 'Input size (default: the training run\'s, else the '
+         'model\'s).'),
+    Flag('integer', 'top_k', 5, 'Classes reported per image.'),
 )
 
 EXPORT = (
-    ('string', 'export_dir', None, 'The SavedModel directory to write.'),
-    ('string', 'frozen_graph', None, 'Also write TF-Slim\'s frozen inference GraphDef (.pb) '
-     'here: preprocessed images at node "input", outputs "logits" and "probabilities".'),
-    ('boolean', 'overwrite', False, 'Replace an existing --export_dir or --frozen_graph.'),
+    Flag('string', 'export_dir', None, 'The SavedModel directory to write.'),
+    Flag('string', 'frozen_graph', None, 'Also write TF-Slim\'s frozen inference GraphDef (.pb) '
+         'here: preprocessed images at node "input", outputs "logits" and "probabilities".'),
+    Flag('boolean', 'overwrite', False, 'Replace an existing --export_dir or --frozen_graph.'),
 )
 
 PREDICT = (
-    ('string', 'saved_model', None, 'Classify with this SavedModel (export.py\'s) instead of '
-     '--checkpoint_path.'),
-    ('string', 'output', None, 'Write the predictions to this .csv or .json file instead of '
-     'printing them.'),
+    Flag('string', 'saved_model', None, 'Classify with this SavedModel (export.py\'s) instead of '
+         '--checkpoint_path.'),
+    Flag('string', 'output', None, 'Write the predictions to this .csv or .json file instead of '
+         'printing them.'),
 )
 
 # Lower bounds of integer flags; a value below is refused by name.
@@ -140,13 +145,13 @@ TABLES = {'common': COMMON, 'train': TRAIN, 'eval': EVAL, 'serve': SERVE, 'expor
 
 
 def names(*tables):
-  return [row[1] for table in tables for row in table]
+  return [row.name for table in tables for row in table]
 
 
 def defaults(*tables, **overrides):
   """The config of the flags' defaults with `overrides`, as `resolve` returns it
   without a command line: for running training or evaluation from Python."""
-  config = {row[1]: row[2] for table in tables for row in table if row[1] != 'config'}
+  config = {row.name: row.default for table in tables for row in table if row.name != 'config'}
   config['scope'] = {}
   unknown = sorted(set(overrides) - set(config))
   if unknown:
@@ -158,11 +163,10 @@ def defaults(*tables, **overrides):
 
 def define(*tables):
   for row in (row for table in tables for row in table):
-    kind, name, default, help_text = row[:4]
-    if kind == 'enum':
-      flags.DEFINE_enum(name, default, row[4], help_text)
+    if row.kind == 'enum':
+      flags.DEFINE_enum(row.name, row.default, row.values, row.help)
     else:
-      getattr(flags, 'DEFINE_' + kind)(name, default, help_text)
+      getattr(flags, 'DEFINE_' + row.kind)(row.name, row.default, row.help)
   flags.DEFINE_alias('model', 'model_name')
 
 
