@@ -48,7 +48,9 @@ TRAIN = (
          'runs/<model_name>). A run already there is resumed.'),
     Flag('enum', 'strategy', 'auto', 'The tf.distribute strategy.', strategies.NAMES),
     Flag('integer', 'train_image_size', None, 'Input size (default: the model\'s).'),
-    Flag('integer', 'seed', None, 'Seed of the input shuffle.'),
+    Flag('integer', 'seed', None, 'tf.random.set_seed(seed) and the shuffle seed of the input '
+         'files and records: initial weights, dropout, random distortions and the input order '
+         'repeat, and the input pipeline runs deterministically (default: unseeded).'),
     Flag('float', 'label_smoothing', 0.0, 'Label smoothing.'),
     Flag('enum', 'optimizer', 'rmsprop', 'The optimizer.', optimizers.OPTIMIZERS),
     Flag('float', 'learning_rate', 0.01, 'Initial learning rate.'),

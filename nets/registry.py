@@ -189,8 +189,13 @@ def get_network_fn(name, num_classes, weight_decay=0.0, is_training=False,
   """TF-Slim's nets_factory.get_network_fn: `fn(images, **kwargs)` that builds
   the model under its arg_scope and returns `(logits, end_points)`.
 
-  Other scope parameters than `weight_decay` (`batch_norm_decay`, ...) may be
-  given by name.
+  `num_classes` 0 or None leaves the logits layer out: the net returns its
+  pre-logits features instead. `is_training` and `num_classes` go to every
+  call, other keywords of the net (`spatial_squeeze`, ...) through `kwargs`.
+  The scope is entered inside whatever arg_scope the call is made in, as
+  TF-Slim's is: defaults set around the call stay unless the model's scope
+  sets the same argument. Other scope parameters than `weight_decay`
+  (`batch_norm_decay`, ...) may be given by name.
   """
   spec = get(name)
   scope = spec.arg_scope(weight_decay=weight_decay, **scope_params)
@@ -198,7 +203,9 @@ def get_network_fn(name, num_classes, weight_decay=0.0, is_training=False,
   @functools.wraps(spec.network_fn)
   def network_fn(images, **kwargs):
     call_kwargs = dict(spec.network_kwargs, **kwargs)
-    with scopes.arg_scope(scope):
+    in_force = scopes.merge(scopes.current_arg_scope(), scope)
+    in_force.origin = scope.origin
+    with scopes.arg_scope(in_force):
       return spec.network_fn(images, num_classes=num_classes,
                              is_training=is_training, **call_kwargs)
 

@@ -61,7 +61,9 @@ def test_get_network_fn_keeps_tf_slims_contract(graph):
   assert network_fn.default_image_size == 28
   logits, end_points = network_fn(tf.zeros([2, 28, 28, 3]))
   assert logits.shape.as_list() == [2, 10]
-  assert 'Logits' in end_points or logits is not None
+  assert end_points['Logits'] is logits
+  assert end_points['Predictions'].shape.as_list() == [2, 10]
+  assert end_points['Predictions'].op.inputs[0].op.type == 'Softmax'  # slim.softmax reshapes
   losses = graph.get_collection(tf.compat.v1.GraphKeys.REGULARIZATION_LOSSES)
   assert len(losses) == 4  # conv1, conv2, fc3, fc4 weights
   assert any(op.type == 'RandomUniform' for op in graph.get_operations())  # dropout
