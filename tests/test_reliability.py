@@ -112,7 +112,7 @@ def test_a_full_disk_stops_with_a_clear_message_and_no_broken_checkpoint(tmp_pat
 
 
 # Every bad input the binaries check: one line naming it, exit status 1. The
-# README's table lists the same rows (by their first column).
+# table of docs/reliability.md lists the same rows (by their first column).
 BAD_INPUTS = [
     ('an unknown model', 'train.py', ['--model=lenett'],
      "unknown model 'lenett'; did you mean lenet"),
@@ -195,8 +195,8 @@ def test_bad_input_gets_one_line_and_exit_1(bad_inputs, tmp_path, what, program,
   assert last.startswith(program + ': error: ') and re.search(message, last), (what, last)
 
 
-def test_the_readme_lists_every_checked_input():
-  with open(os.path.join(ROOT, 'README.md')) as f:
+def test_the_docs_list_every_checked_input():
+  with open(os.path.join(ROOT, 'docs', 'reliability.md')) as f:
     rows = [line for line in f if line.startswith('| ')]
   for what, *_ in BAD_INPUTS:
     assert any(row.startswith('| %s |' % what) for row in rows), what
