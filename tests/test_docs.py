@@ -1,6 +1,6 @@
 """Every example in README.md and docs/*.md runs, so none can go stale.
 
-The pages' convention (docs/README-style, stated at the top of each page that has examples):
+The pages' convention (each page with examples says so at its top):
 - ```python blocks of one page run in order in one namespace, like a notebook, in a fresh
   Python process per page (one page's global state, an armed Keras class or a TF1 setting,
   cannot reach another page), from the repository root.
