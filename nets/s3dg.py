@@ -12,9 +12,23 @@ import tensorflow as tf
 import tf_slim as slim
 
 import scopes
-from nets import i3d
+from nets import i3d_utils
+from nets import inception_utils
 from nets import registry
 from nets.inception_blocks import Layer, block, build_base, conv3d, depth_fn, max_pool3d
+
+# Inception v1's module depths: 1x1 | 1x1 -> 3x3 | 1x1 -> 3x3 | pool -> 1x1.
+MODULE_DEPTHS = (
+    ('Mixed_3b', 64, 96, 128, 16, 32, 32),
+    ('Mixed_3c', 128, 128, 192, 32, 96, 64),
+    ('Mixed_4b', 192, 96, 208, 16, 48, 64),
+    ('Mixed_4c', 160, 112, 224, 24, 64, 64),
+    ('Mixed_4d', 128, 128, 256, 24, 64, 64),
+    ('Mixed_4e', 112, 144, 288, 32, 64, 64),
+    ('Mixed_4f', 256, 160, 320, 32, 128, 128),
+    ('Mixed_5b', 256, 160, 320, 32, 128, 128),
+    ('Mixed_5c', 384, 192, 384, 48, 128, 128),
+)
 
 # The end points where temporal convolutions and gating may start.
 _ORDER = ('Conv2d_1a_7x7', 'MaxPool_2a_3x3', 'Conv2d_2b_1x1', 'Conv2d_2c_3x3', 'MaxPool_3a_3x3',
@@ -31,33 +45,27 @@ def self_gating(net, scope):
   return tf.sigmoid(weights) * net
 
 
-@scopes.add_arg_scope
-def conv3d_spatiotemporal(inputs, num_outputs, kernel_size, stride=1, padding='SAME',
-                          separable=False, gating=False, scope=None, **kwargs):
-  """A 3-D convolution, separable into spatial and temporal parts when
-  `separable` and the kernel spans more than one frame; gated when `gating`."""
-  stride = [stride] * 3 if isinstance(stride, int) else list(stride)
-  if separable and kernel_size[0] != 1:
-    net = slim.conv3d(inputs, num_outputs, [1, kernel_size[1], kernel_size[2]],
-                      stride=[1, stride[1], stride[2]], padding=padding, scope=scope, **kwargs)
-    kwargs.pop('normalizer_fn', None)
-    net = slim.conv3d(net, num_outputs, [kernel_size[0], 1, 1], stride=[stride[0], 1, 1],
-                      padding=padding, normalizer_fn=None, scope=scope + '/temporal', **kwargs)
-  else:
-    net = slim.conv3d(inputs, num_outputs, kernel_size, stride=stride, padding=padding,
-                      scope=scope, **kwargs)
-  return self_gating(net, scope) if gating else net
+conv3d_spatiotemporal = i3d_utils.conv3d_spatiotemporal
 
 
-conv3d_spatiotemporal.rank = 3
+def _gated_conv3d(inputs, num_outputs, kernel_size, scope, **kwargs):
+  """`conv3d_spatiotemporal`, then `self_gating` on its output (S3D-G)."""
+  return self_gating(conv3d_spatiotemporal(inputs, num_outputs, kernel_size, scope=scope,
+                                           **kwargs), scope)
 
 
-def _conv(depth, kernel, scope, gating=False, **options):
-  return Layer(conv3d_spatiotemporal, depth, kernel, 1, scope, None, None,
-               dict(options, gating=gating))
+_gated_conv3d.rank = 3
+
+
+def _conv(depth, kernel, scope, gating=False):
+  return Layer(_gated_conv3d if gating else conv3d_spatiotemporal, depth, kernel, 1, scope, None,
+               None, None)
 
 
 def _table(first_temporal_kernel_size, temporal_conv_startat, gating_startat):
+  if first_temporal_kernel_size not in (1, 3, 5, 7):
+    raise ValueError('first_temporal_kernel_size=%r; valid: 1, 3, 5, 7'
+                     % (first_temporal_kernel_size,))
   for name, value in (('temporal_conv_startat', temporal_conv_startat),
                       ('gating_startat', gating_startat)):
     if value is not None and value not in _ORDER:
@@ -73,7 +81,7 @@ def _table(first_temporal_kernel_size, temporal_conv_startat, gating_startat):
                  [_conv(d2a, 1, 'Conv2d_0a_1x1'), _conv(d2b, (t, 3, 3), 'Conv2d_0b_3x3', gate)],
                  [max_pool3d(3, 'MaxPool_0a_3x3'), _conv(d3, 1, 'Conv2d_0b_1x1', gate)])
 
-  modules = {depths[0]: module(*depths) for depths in i3d.MODULE_DEPTHS}
+  modules = {depths[0]: module(*depths) for depths in MODULE_DEPTHS}
   t_2c = 3 if at(temporal_conv_startat, 'Conv2d_2c_3x3') else 1
   return (
       conv3d(64, (first_temporal_kernel_size, 7, 7), 'Conv2d_1a_7x7', stride=2),
@@ -146,17 +154,66 @@ def s3dg(inputs, num_classes=1000, first_temporal_kernel_size=3,
       net, end_points = s3dg_base(inputs, first_temporal_kernel_size, temporal_conv_startat,
                                   gating_startat, final_endpoint, min_depth, depth_multiplier,
                                   scope=sc)
-      return i3d.video_classifier(net, end_points, num_classes, dropout_keep_prob,
-                                  spatial_squeeze, prediction_fn)
+      return video_classifier(net, end_points, num_classes, dropout_keep_prob, spatial_squeeze,
+                              prediction_fn)
 
 
 s3dg.default_image_size = 224
 
 
+def video_classifier(net, end_points, num_classes, dropout_keep_prob, spatial_squeeze,
+                     prediction_fn):
+  """S3D-G's and I3D's head, in scope Logits: a 2x7x7 average pool (clipped for
+  small inputs), dropout, 1x1x1 logits averaged over the remaining frames.
+
+  Returns:
+    (logits, end_points); with `num_classes` 0 or None the pooled features
+    averaged over frames, [batch, 1, 1, channels], instead of logits.
+  """
+  with tf.compat.v1.variable_scope('Logits'):
+    kernel = i3d_utils.reduced_kernel_size_3d(net, [2, 7, 7])
+    net = slim.avg_pool3d(net, kernel, stride=1, scope='AvgPool_0a_7x7')
+    if not num_classes:
+      return tf.reduce_mean(net, axis=1), end_points
+    net = slim.dropout(net, dropout_keep_prob, scope='Dropout_0b')
+    logits = slim.conv3d(net, num_classes, [1, 1, 1], activation_fn=None, normalizer_fn=None,
+                         scope='Conv2d_0c_1x1')
+    logits = tf.reduce_mean(logits, axis=1)  # over the remaining frames
+    if spatial_squeeze:
+      logits = tf.squeeze(logits, [1, 2], name='SpatialSqueeze')
+  end_points['Logits'] = logits
+  end_points['Predictions'] = prediction_fn(logits, scope='Predictions')
+  return logits, end_points
+
+
+def video_arg_scope(weight_decay, batch_norm_decay, batch_norm_epsilon, use_renorm=False,
+                    separable_conv3d=False):
+  """The defaults of S3D-G and I3D: ReLU and batch norm (no scale) on every 3-D
+  convolution, L2 decay, the batch-norm statistics in the 'moving_vars'
+  collection; batch renormalization with `use_renorm`; spatial and temporal
+  parts for `conv3d_spatiotemporal` with `separable_conv3d`."""
+  batch_norm = scopes.batch_norm_params(
+      batch_norm_decay, batch_norm_epsilon, scale=False,
+      variables_collections={'beta': None, 'gamma': None,
+                             'moving_mean': [inception_utils.BATCH_NORM_VAR_COLLECTION],
+                             'moving_variance': [inception_utils.BATCH_NORM_VAR_COLLECTION]})
+  if use_renorm:
+    batch_norm['renorm'] = True
+  return scopes.merge(
+      inception_utils.inception_arg_scope(weight_decay=weight_decay,
+                                          batch_norm_decay=batch_norm_decay,
+                                          batch_norm_epsilon=batch_norm_epsilon),
+      scopes.scope_for([slim.conv3d, conv3d_spatiotemporal],
+                       weights_regularizer=scopes.l2_regularizer(weight_decay),
+                       activation_fn=tf.nn.relu, normalizer_fn=slim.batch_norm,
+                       normalizer_params=batch_norm),
+      scopes.scope_for([conv3d_spatiotemporal], separable=separable_conv3d))
+
+
 def s3dg_arg_scope(weight_decay=1e-7, batch_norm_decay=0.999, batch_norm_epsilon=0.001):
   """I3D's defaults, and separable spatio-temporal convolutions."""
-  return scopes.merge(i3d.i3d_arg_scope(weight_decay, batch_norm_decay, batch_norm_epsilon),
-                      scopes.scope_for([conv3d_spatiotemporal], separable=True))
+  return video_arg_scope(weight_decay, batch_norm_decay, batch_norm_epsilon,
+                         separable_conv3d=True)
 
 
 registry.register(arg_scope=s3dg_arg_scope, num_classes=1001, preprocessing='inception',

@@ -1,7 +1,9 @@
 """I3D: Inception v1 inflated to video, on shorter clips and smaller frames."""
 
+import numpy as np
 import pytest
 import tensorflow as tf
+import tf_slim
 
 import scopes
 from nets import i3d
@@ -51,3 +53,56 @@ def test_s3dg_options():
   with tf.Graph().as_default(), pytest.raises(ValueError, match="gating_startat='Mixed_9z' is "
                                               'not an end point'):
     s3dg.s3dg_base(tf.zeros([1, 8, 64, 64, 3]), gating_startat='Mixed_9z')
+
+
+@pytest.mark.parametrize('options', [{}, {'use_renorm': True, 'separable_conv3d': True}])
+def test_i3d_arg_scope_renorm_and_separable_convolutions(options):
+  graph = tf.Graph()
+  with graph.as_default():
+    clips = tf.compat.v1.placeholder(tf.float32, [1, 8, 64, 64, 3])
+    with scopes.arg_scope(i3d.i3d_arg_scope(**options)):
+      with scopes.arg_scope([tf_slim.batch_norm], is_training=True):
+        net, _ = i3d.i3d_base(clips, final_endpoint='Mixed_3b')
+  shapes = {v.op.name: v.shape.as_list() for v in graph.get_collection('variables')}
+  names = set(shapes)
+  separable, renorm = bool(options), bool(options)
+  assert net.shape.as_list() == [1, 4, 8, 8, 256]
+  # The 7-frame stem stays one 3-D convolution, as in TF-Slim.
+  assert 'InceptionV1/Conv2d_1a_7x7/weights' in names
+  assert not any(n.startswith('InceptionV1/Conv2d_1a_7x7/temporal') for n in names)
+  assert ('InceptionV1/Conv2d_2c_3x3/temporal/weights' in names) == separable
+  assert ('InceptionV1/Mixed_3b/Branch_2/Conv2d_0b_3x3/temporal/biases' in names) == separable
+  assert ('InceptionV1/Conv2d_2c_3x3/BatchNorm/renorm_mean' in names) == renorm
+  assert not any('self_gating' in n for n in names)  # I3D has no gating
+  assert shapes['InceptionV1/Conv2d_2c_3x3/weights'] == (
+      [1, 3, 3, 64, 192] if separable else [3, 3, 3, 64, 192])
+
+
+def test_separable_temporal_convolutions_start_as_the_identity():
+  from nets import i3d_utils, s3dg
+  assert s3dg.conv3d_spatiotemporal is i3d_utils.conv3d_spatiotemporal
+  graph = tf.Graph()
+  with graph.as_default():
+    clips = tf.compat.v1.placeholder(tf.float32, [1, 4, 32, 32, 3])
+    with scopes.arg_scope(s3dg.s3dg_arg_scope()):
+      s3dg.s3dg_base(clips, final_endpoint='Conv2d_2c_3x3')
+    [temporal] = [v for v in tf.compat.v1.global_variables()
+                  if v.op.name == 'InceptionV1/Conv2d_2c_3x3/temporal/weights']
+    with tf.compat.v1.Session() as sess:
+      sess.run(tf.compat.v1.global_variables_initializer())
+      weights = sess.run(temporal)
+  expected = np.zeros([3, 1, 1, 192, 192], np.float32)
+  expected[1, 0, 0] = np.eye(192)
+  np.testing.assert_array_equal(weights, expected)
+  init = i3d_utils.center_initializer()
+  with pytest.raises(ValueError, match=r'odd t, got \[2, 1, 1, 4, 4\]'):
+    init([2, 1, 1, 4, 4])
+  with pytest.raises(ValueError, match=r'got \[3, 1, 1, 4, 8\]'):
+    init([3, 1, 1, 4, 8])
+
+
+def test_first_temporal_kernel_size_is_checked():
+  from nets import s3dg
+  with tf.Graph().as_default(), pytest.raises(
+      ValueError, match=r'^first_temporal_kernel_size=4; valid: 1, 3, 5, 7$'):
+    s3dg.s3dg_base(tf.zeros([1, 8, 64, 64, 3]), first_temporal_kernel_size=4)
