@@ -10,6 +10,7 @@ import tensorflow as tf
 import tf_slim as slim
 
 import scopes
+from nets import shapes
 
 
 def make_divisible(value, divisor, min_value=None):
@@ -82,8 +83,9 @@ def expanded_conv(input_tensor, num_outputs, expansion_size=EXPAND_BY_6,
       if padding != 'SAME':
         raise ValueError('use_explicit_padding takes padding SAME, got %r' % padding)
       padding = 'VALID'
-    inner_size = expansion_size(net.shape[3]) if callable(expansion_size) else expansion_size
-    if inner_size > net.shape[3]:
+    in_depth = shapes.channels(net)
+    inner_size = expansion_size(in_depth) if callable(expansion_size) else expansion_size
+    if inner_size > in_depth:
       options = {} if inner_activation_fn is None else {'activation_fn': inner_activation_fn}
       if depthwise_location is None:  # a fused block: the expansion is the spatial conv
         if use_explicit_padding:
@@ -109,7 +111,7 @@ def expanded_conv(input_tensor, num_outputs, expansion_size=EXPAND_BY_6,
       net = expansion_transform(expansion_tensor=net, input_tensor=input_tensor)
     net = projection_fn(net, num_outputs, [1, 1], normalizer_fn=normalizer_fn,
                         activation_fn=project_activation_fn, scope='project')
-    if residual and stride == 1 and net.shape[3] == input_tensor.shape[3]:
+    if residual and stride == 1 and shapes.channels(net) == in_depth:
       net += input_tensor
     net = endpoints['output'] = tf.identity(net, name='output')
     return net
@@ -121,7 +123,7 @@ def squeeze_excite(input_tensor, divisible_by=8, squeeze_factor=3, inner_activat
   `input_tensor` rescaled by a gate computed from their spatial means through
   two 1x1 convolutions (Conv: squeeze by `squeeze_factor`, Conv_1: excite)."""
   with tf.compat.v1.variable_scope('squeeze_excite'):
-    channels = input_tensor.shape[3]
+    channels = shapes.channels(input_tensor)
     squeeze_channels = make_divisible(channels / squeeze_factor, divisor=divisible_by)
     pooled = tf.reduce_mean(input_tensor, [1, 2], keepdims=True)
     squeeze = slim.conv2d(pooled, squeeze_channels, [1, 1], normalizer_fn=None,
