@@ -1,5 +1,7 @@
-"""MobileNet v1's options: the base to an end point, output_stride, explicit padding, conv_defs."""
+"""MobileNet v1's options (the base to an end point, output_stride, explicit padding, conv_defs),
+MobileNet v2's conv-defs engine, and group norm in MobileNet v3 and EdgeTPU."""
 
+import numpy as np
 import pytest
 import tensorflow as tf
 import tf_slim as slim
@@ -101,3 +103,77 @@ def test_mobilenet_v2_output_stride_and_finegrain():
   assert net.shape.as_list() == [1, 8, 8, 1280]
   with pytest.raises(ValueError, match="unknown final_endpoint 'layer_40'"):
     build_v2(mobilenet_v2.mobilenet_base, final_endpoint='layer_40')
+
+
+# MobileNet v3 and EdgeTPU with group norm (use_groupnorm)
+
+GROUP_NORM_MODELS = ['mobilenet_v3_small', 'mobilenet_v3_large', 'mobilenet_edgetpu']
+
+
+def build_registered(name, size=32, num_classes=1001, **kwargs):
+  """`name` built twice in one graph on the same weights: training (the first
+  call) and inference (reuse); returns the graph, the input and both outputs."""
+  from nets import registry
+  graph = tf.Graph()
+  with graph.as_default():
+    images = tf.compat.v1.placeholder(tf.float32, [1, size, size, 3])
+    train = registry.get_network_fn(name, num_classes, is_training=True)(images, **kwargs)[0]
+    infer = registry.get_network_fn(name, num_classes)(images, reuse=True, **kwargs)[0]
+  return graph, images, train, infer
+
+
+def shapes_by_name(graph):
+  return {v.op.name: v.shape.as_list() for v in graph.get_collection('variables')}
+
+
+@pytest.mark.parametrize('name', GROUP_NORM_MODELS)
+def test_group_norm_replaces_each_batch_norm_by_beta_and_gamma(name):
+  batch_graph = build_registered(name)[0]
+  graph, images, train, infer = build_registered(name, use_groupnorm=True)
+  batch, group = shapes_by_name(batch_graph), shapes_by_name(graph)
+  assert any('/BatchNorm/moving_mean' in n for n in batch)  # the default is unchanged
+  assert not any('GroupNorm' in n for n in batch)
+  assert not any('BatchNorm' in n for n in group)
+  # Each batch norm's beta and gamma become group norm's, of the same shape; its
+  # moving statistics go; every other variable stays as it was.
+  expected = {n.replace('/BatchNorm/', '/GroupNorm/'): s for n, s in batch.items()
+              if not n.endswith(('/moving_mean', '/moving_variance'))}
+  assert group == expected
+  assert sum(n.endswith('/GroupNorm/gamma') for n in group) > 30
+  assert not graph.get_collection(tf.compat.v1.GraphKeys.UPDATE_OPS)
+  assert train.shape.as_list() == infer.shape.as_list() == [1, 1001]
+  with graph.as_default(), tf.compat.v1.Session() as sess:
+    sess.run(tf.compat.v1.global_variables_initializer())
+    out = sess.run(infer, {images: np.random.RandomState(0).uniform(-1, 1, [1, 32, 32, 3])})
+  assert np.all(np.isfinite(out)) and np.std(out) > 0
+
+
+def test_group_norm_has_no_training_mode():
+  # Group norm normalizes each image by itself: the pre-logits features of the
+  # training build equal those of inference (batch norm's would not).
+  graph, images, train, infer = build_registered('mobilenet_v3_small', num_classes=0,
+                                                 use_groupnorm=True)
+  with graph.as_default(), tf.compat.v1.Session() as sess:
+    sess.run(tf.compat.v1.global_variables_initializer())
+    data = np.random.RandomState(1).uniform(-1, 1, [1, 32, 32, 3])
+    train_out, infer_out = sess.run([train, infer], {images: data})
+  assert train_out.shape == (1, 1, 1, 1024)
+  np.testing.assert_allclose(train_out, infer_out, rtol=1e-5, atol=1e-6)
+
+
+def test_mobilenet_base_takes_use_groupnorm():
+  from nets.mobilenet import mobilenet as lib
+  from nets.mobilenet import mobilenet_v3
+  graph = tf.Graph()
+  with graph.as_default():
+    images = tf.compat.v1.placeholder(tf.float32, [1, 32, 32, 3])
+    net, _ = lib.mobilenet_base(images, conv_defs=mobilenet_v3.V3_EDGETPU, use_groupnorm=True,
+                                final_endpoint='layer_3')
+    names = shapes_by_name(graph)
+  assert net.shape.as_list() == [1, 8, 8, 32]
+  assert names['Mobilenet/expanded_conv_1/expand/GroupNorm/gamma'] == [128]
+  assert names['Mobilenet/expanded_conv_1/project/GroupNorm/beta'] == [32]
+  assert not any('BatchNorm' in n for n in names)
+  # The table itself is left as it was.
+  assert mobilenet_v3.V3_EDGETPU['defaults'][(slim.batch_norm,)] == {'center': True,
+                                                                     'scale': True}

@@ -67,9 +67,29 @@ def _defaults_scope(defaults):
     yield
 
 
+GROUP_NORM_GROUPS = 8  # TF-Slim's group count; every MobileNet depth is a multiple of 8
+
+
+def with_group_norm(conv_defs, groups=GROUP_NORM_GROUPS):
+  """`conv_defs` with group norm wherever it names batch norm (its defaults and
+  its rows): each normalized layer gets `<layer>/GroupNorm/beta` and `gamma`
+  instead of batch norm's four variables. Batch norm's own defaults (center,
+  scale) are dropped; group norm centers and scales by default."""
+
+  def swap(params):
+    return {k: slim.group_norm if v is slim.batch_norm else v for k, v in params.items()}
+
+  defaults = {ops: swap(params) for ops, params in (conv_defs.get('defaults') or {}).items()
+              if slim.batch_norm not in ops}
+  defaults[(slim.group_norm,)] = {'groups': groups}
+  spec = [row._replace(params=swap(row.params)) for row in conv_defs['spec']]
+  return dict(conv_defs, defaults=defaults, spec=spec)
+
+
 @scopes.add_arg_scope
 def mobilenet_base(inputs, conv_defs, multiplier=1.0, final_endpoint=None, output_stride=None,
-                   use_explicit_padding=False, scope=None, is_training=False):
+                   use_explicit_padding=False, scope=None, is_training=False,
+                   use_groupnorm=False):
   """Builds `conv_defs` on `inputs` up to `final_endpoint` ('layer_<i>').
 
   Args:
@@ -83,6 +103,9 @@ def mobilenet_base(inputs, conv_defs, multiplier=1.0, final_endpoint=None, outpu
     scope: variable scope.
     is_training: batch norm's and dropout's mode; None leaves it to the
       arg_scope in force.
+    use_groupnorm: normalize with group norm instead of batch norm
+      (`with_group_norm`); it has no moving statistics, so `is_training`
+      only reaches dropout.
 
   Returns:
     (net, end_points).
@@ -93,6 +116,8 @@ def mobilenet_base(inputs, conv_defs, multiplier=1.0, final_endpoint=None, outpu
                                     (output_stride > 1 and output_stride % 2)):
     raise ValueError('output_stride must be None, 1 or a positive even number, got %r'
                      % output_stride)
+  if use_groupnorm:
+    conv_defs = with_group_norm(conv_defs)
   spec = conv_defs['spec']
   names = ['layer_%d' % (i + 1) for i in range(len(spec))]
   if final_endpoint is not None and final_endpoint not in names:
@@ -163,7 +188,8 @@ def mobilenet(inputs, num_classes=1001, prediction_fn=slim.softmax, reuse=None,
     base_only: return the base's output.
     use_reduce_mean_for_pooling: pool with a mean instead of `pool_op`.
     pool_op: the pooling of the whole map.
-    **mobilenet_args: for `mobilenet_base` (conv_defs, multiplier, is_training, ...).
+    **mobilenet_args: for `mobilenet_base` (conv_defs, multiplier, is_training,
+      use_groupnorm, ...).
 
   Returns:
     (logits, end_points).

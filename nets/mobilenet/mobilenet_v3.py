@@ -173,7 +173,8 @@ def _keep_depth(params, multiplier):
 
 @scopes.add_arg_scope
 def mobilenet(input_tensor, num_classes=1001, depth_multiplier=1.0, scope='MobilenetV3',
-              conv_defs=None, finegrain_classification_mode=False, **kwargs):
+              conv_defs=None, finegrain_classification_mode=False, use_groupnorm=False,
+              **kwargs):
   """MobileNet v3 (or EdgeTPU) classifier.
 
   Args:
@@ -184,6 +185,8 @@ def mobilenet(input_tensor, num_classes=1001, depth_multiplier=1.0, scope='Mobil
     conv_defs: the table; default `V3_LARGE`.
     finegrain_classification_mode: keep the last layer's depth whatever the
       multiplier.
+    use_groupnorm: group norm instead of batch norm (variables
+      `.../GroupNorm/beta` and `gamma`, 8 groups).
     **kwargs: for `mobilenet.mobilenet` (is_training, reuse, base_only, ...).
 
   Returns:
@@ -196,7 +199,7 @@ def mobilenet(input_tensor, num_classes=1001, depth_multiplier=1.0, scope='Mobil
     conv_defs = copy.deepcopy(conv_defs)
     conv_defs['spec'][-1] = conv_defs['spec'][-1]._replace(multiplier_func=_keep_depth)
   return lib.mobilenet(input_tensor, num_classes=num_classes, conv_defs=conv_defs, scope=scope,
-                       multiplier=depth_multiplier, **kwargs)
+                       multiplier=depth_multiplier, use_groupnorm=use_groupnorm, **kwargs)
 
 
 mobilenet.default_image_size = 224
