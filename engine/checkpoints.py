@@ -168,7 +168,37 @@ def restore(variables, path, moving_averages=False):
                           '--moving_average_decay to keep them)' % path)
   name_map = (lambda name: average(name) if average(name) in stored else name) \
       if moving_averages else None
+  _check_same_classes(variables, stored, path, name_map)
   return warm_start(variables, path, name_map=name_map)
+
+
+def _check_same_classes(variables, stored, path, name_map):
+  """Refuses to evaluate or serve a checkpoint whose classifier has other classes than the
+  model (an official 1001-class one on a 10-class dataset). Training's fix, excluding the
+  classifier from the warm start, would score a random one here; warm_start names any other
+  mismatch."""
+  differ = []
+  for variable in variables:
+    name = name_of(variable)
+    _, shape = stored.get(name_map(name) if name_map else name, (None, None))
+    if shape is not None and tuple(shape) != tuple(variable.shape):
+      differ.append((name, tuple(shape), tuple(variable.shape)))
+  # A classifier of another size differs in its output axis alone, by the same counts in
+  # every variable of it (weights, biases, an auxiliary head); another variant of the net
+  # differs elsewhere or by several.
+  counts = {(theirs[-1], ours[-1]) if len(theirs) == len(ours) and theirs[:-1] == ours[:-1]
+            else None for _, theirs, ours in differ}
+  if len(counts) != 1 or None in counts:
+    return
+  (theirs, ours), = counts
+  shown = next((name for name, shape, _ in differ if len(shape) == 1), differ[0][0])
+  heads = ','.join(dict.fromkeys(_parent(name) for name, _, _ in differ))
+  raise CheckpointError(
+      'checkpoint %s has %d classes (%s), the model here %d (the dataset\'s, or '
+      '--num_classes): run with --num_classes=%d if the dataset\'s labels are the '
+      'checkpoint\'s (--labels_offset maps them), or fine-tune a %d-class classifier first '
+      '(train.py --checkpoint_path=%s --checkpoint_exclude_scopes=%s)'
+      % (os.path.basename(path), theirs, shown, ours, theirs, ours, path, heads))
 
 
 def classes_in(path, logits_scope):
