@@ -13,7 +13,10 @@ checkpoint (TF-Slim's or ours) or a directory (its latest checkpoint; with
 import json
 import os
 
-os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
+import tflogs
+
+if __name__ == '__main__':
+  tflogs.quiet()  # first, before TensorFlow loads and writes its start-up lines
 
 from engine import cli, flags  # noqa: E402
 from engine.config import ConfigError  # noqa: E402

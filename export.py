@@ -14,9 +14,10 @@ writes a frozen GraphDef for the TF1 tool chain. A run's config.yaml beside
 the checkpoint supplies the model, classes, size and labels.
 """
 
-import os
+import tflogs
 
-os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
+if __name__ == '__main__':
+  tflogs.quiet()  # first, before TensorFlow loads and writes its start-up lines
 
 from absl import flags as absl_flags  # noqa: E402
 

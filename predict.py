@@ -8,9 +8,10 @@ stands for the images in it), or writes them to --output as CSV (image, rank,
 class, label, probability) or JSON.
 """
 
-import os
+import tflogs
 
-os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
+if __name__ == '__main__':
+  tflogs.quiet()  # first, before TensorFlow loads and writes its start-up lines
 
 from absl import flags as absl_flags  # noqa: E402
 

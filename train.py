@@ -12,7 +12,10 @@ command line; the resolved config is written to <train_dir>/config.yaml.
 
 import os
 
-os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
+import tflogs
+
+if __name__ == '__main__':
+  tflogs.quiet()  # first, before TensorFlow loads and writes its start-up lines
 
 from engine import cli, flags  # noqa: E402
 from engine.config import ConfigError  # noqa: E402

@@ -15,7 +15,10 @@ completely or not at all; existing shards are kept unless --overwrite.
 import os
 import sys
 
-os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
+import tflogs
+
+if __name__ == '__main__':
+  tflogs.quiet()  # first, before TensorFlow loads and writes its start-up lines
 
 from absl import app  # noqa: E402
 from absl import flags  # noqa: E402

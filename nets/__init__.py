@@ -7,4 +7,10 @@
 Importing `nets` applies the tf_slim fixes of `scopes.compat`.
 """
 
-import scopes  # noqa: F401  (the tf_slim fixes, before any net is built)
+import sys
+
+if sys.argv[:1] == ['-m']:  # `python -m nets` is starting: quiet before scopes loads TF
+  import tflogs
+  tflogs.quiet()
+
+import scopes  # noqa: E402,F401  (the tf_slim fixes, before any net is built)

@@ -8,10 +8,7 @@
 """
 
 import argparse
-import os
 import sys
-
-os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
 
 
 def _list(pattern):
