@@ -154,7 +154,7 @@ def build_ours(config, mode, warmup):
   run that `config` (engine.flags' keys) describes, on a random batch."""
   import tensorflow as tf
 
-  from engine import inputs, training
+  from engine import inputs, model_building, training
   from nets import registry
   spec = registry.get(config['model_name'])
   batch_size, jit_compile = config['batch_size'], config['jit_compile']
@@ -169,7 +169,7 @@ def build_ours(config, mode, warmup):
       return float(loss)
     replicas = strategy.num_replicas_in_sync
   else:
-    net = training.build_network(spec, config, data.num_classes)
+    net = model_building.build_network(spec, config, data.num_classes)
     forward = tf.function(lambda images: net(images, training=False)[0],
                           jit_compile=jit_compile or None)
     images = next(iter(inputs.synthetic_dataset(

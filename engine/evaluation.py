@@ -15,7 +15,8 @@ import tensorflow as tf
 from datasets import files, pipeline
 from engine import checkpoints, inputs
 from engine import config as config_lib
-from engine.training import build_network, classification_loss
+from engine.losses import classification_loss
+from engine.model_building import build_network
 from nets import registry
 
 

@@ -24,7 +24,7 @@ from datasets import records
 from engine import checkpoints, inputs
 from engine import config as config_lib
 from engine.config import ConfigError
-from engine.training import build_network
+from engine.model_building import build_network
 from nets import registry
 from preprocessing import factory as preprocessing_factory
 

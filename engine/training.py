@@ -4,26 +4,25 @@
 model inside `strategy.scope()` -> resume from train_dir, or warm start from
 --checkpoint_path -> a `tf.function` step per replica -> checkpoints,
 TensorBoard summaries and a progress line. It returns a summary of the run.
+The model comes from `model_building`, the losses from `losses`; when and how a
+checkpoint is saved is `checkpoint_saving`, and stopping on a signal `signals`.
 """
 
-import errno
 import math
 import os
 import shutil
 import signal
-import threading
 import time
 
 import tensorflow as tf
 import tf_keras
 
 from datasets import pipeline
-from engine import checkpoints, inputs, optimizers, strategies
+from engine import checkpoints, inputs, losses, optimizers, signals, strategies
 from engine import config as config_lib
-from engine.network import Network
+from engine.checkpoint_saving import CheckpointSaver
+from engine.model_building import build_network
 from nets import registry
-
-AUX_LOSS_WEIGHT = 0.4  # TF-Slim's weight of Inception's auxiliary classifier
 
 
 class MovingAverage(tf.Module):
@@ -47,69 +46,9 @@ class MovingAverage(tf.Module):
       shadow.assign_sub((1.0 - decay) * (shadow - tf.cast(variable, shadow.dtype)))
 
 
-def classification_loss(labels, logits, num_classes, label_smoothing):
-  """Per-example softmax cross-entropy with TF-Slim's label smoothing."""
-  onehot = tf.one_hot(labels, num_classes, dtype=tf.float32)
-  if label_smoothing:
-    onehot = onehot * (1.0 - label_smoothing) + label_smoothing / num_classes
-  return tf.nn.softmax_cross_entropy_with_logits(onehot, tf.cast(logits, tf.float32))
-
-
-def scope_params(config):
-  """The model's arg_scope parameters: the recipe's `scope:` and --weight_decay."""
-  params = dict(config['scope'])
-  if config['weight_decay'] is not None:
-    params['weight_decay'] = config['weight_decay']
-  return params
-
-
-def build_network(spec, config, num_classes):
-  """The registered net as a tf_keras layer, its arg_scope checked by name."""
-  precision = config['mixed_precision']
-  return Network(spec.network_fn, spec.arg_scope(**scope_params(config)),
-                 dict(spec.network_kwargs, num_classes=num_classes), name=spec.name,
-                 compute_dtype='float32' if precision in (None, 'none') else precision)
-
-
 def _format_eta(seconds):
   seconds = int(seconds)
   return '%d:%02d:%02d' % (seconds // 3600, seconds // 60 % 60, seconds % 60)
-
-
-class Stopped(KeyboardInterrupt):
-  """Training stopped on SIGINT or SIGTERM after saving a checkpoint."""
-
-  def __init__(self, signum, step):
-    super().__init__('stopped by %s at step %d' % (signal.Signals(signum).name, step))
-    self.signum = signum
-
-
-class StopSignals:
-  """While active, SIGINT and SIGTERM (a cluster's preemption notice) ask the loop
-  to stop after the current step, so that a checkpoint is never cut off halfway.
-  A second SIGINT stops at once."""
-
-  SIGNALS = (signal.SIGINT, signal.SIGTERM)
-
-  def __init__(self):
-    self.received = None
-    self._previous = {}
-
-  def _handle(self, signum, frame):
-    del frame
-    if self.received == signal.SIGINT and signum == signal.SIGINT:
-      raise KeyboardInterrupt
-    self.received = signum
-
-  def __enter__(self):
-    if threading.current_thread() is threading.main_thread():  # handlers live there only
-      for signum in self.SIGNALS:
-        self._previous[signum] = signal.signal(signum, self._handle)
-    return self
-
-  def __exit__(self, *exc_info):
-    for signum, handler in self._previous.items():
-      signal.signal(signum, handler)
 
 
 class Trainer:
@@ -223,10 +162,8 @@ class Trainer:
     def replica_step(images, labels):
       with tf.GradientTape() as tape:
         logits, end_points = self.net(images, training=True)
-        per_example = classification_loss(labels, logits, num_classes, config['label_smoothing'])
-        if 'AuxLogits' in end_points:
-          per_example += AUX_LOSS_WEIGHT * classification_loss(
-              labels, end_points['AuxLogits'], num_classes, config['label_smoothing'])
+        per_example = losses.training_loss(labels, logits, end_points, num_classes,
+                                           config['label_smoothing'])
         loss = tf.nn.compute_average_loss(per_example, global_batch_size=self.global_batch)
         regularization = (tf.add_n(self.net.losses) / self.replicas if self.net.losses
                           else tf.constant(0.0))
@@ -254,114 +191,107 @@ class Trainer:
     return tf.function(step, jit_compile=config['jit_compile'] or None)
 
   def run(self):
-    config = self.config
+    """Trains to --max_number_of_steps (or until SIGINT/SIGTERM); returns the run's
+    {'step', 'losses', 'checkpoint', 'skipped'}."""
     if self.chief:
-      tf.io.gfile.makedirs(self.train_dir)
-      config_lib.write(dict(config, resolved={
-          'dataset': '%s/%s' % (self.data.split.dataset, self.data.split.split),
-          'dataset_dir': self.data.split.dataset_dir, 'num_classes': self.data.num_classes,
-          'labels_offset': self.data.labels_offset, 'image_size': self.data.image_size,
-          'preprocessing': self.data.preprocessing, 'replicas': self.replicas,
-          'global_batch_size': self.global_batch}),
-          os.path.join(self.train_dir, 'config.yaml'))
+      self._write_config()
     self._restore_or_warm_start()
-    dataset = inputs.distributed_dataset(self.strategy, self.data, config['batch_size'], True,
-                                         seed=config['seed'],
-                                         skip_bad_records=config['skip_bad_records'],
-                                         counter=self.counter)
+    dataset = self._dataset()
     writer = (tf.summary.create_file_writer(self.train_dir) if self.chief
               else tf.summary.create_noop_writer())
     step_fn = self.step_function()
     iterator = iter(dataset)
     step = int(self.optimizer.iterations.numpy())
-    start_step, start_time = step, time.time()
-    last_save, last_summary, window = time.time(), 0.0, (step, time.time())
-    history = []
-    traced = False
-    with StopSignals() as stop:
+    self._start = self._window = (step, time.time())
+    self._last_summary = 0.0
+    saver = CheckpointSaver(self.manager, self.net.variables, self.train_dir,
+                            self.config['save_interval_steps'], self.config['save_interval_secs'])
+    history, traced = [], False
+    with signals.StopSignals() as stop:
       while self.max_steps is None or step < self.max_steps:
-        try:
-          images, labels = self._next(iterator)
-          with writer.as_default(step=step):
-            if not traced:
-              tf.summary.trace_on(graph=True)
-            loss, regularization, accuracy = step_fn(images, labels)
-            if not traced:
-              tf.summary.trace_export('train_step', step=step)
-              traced = True
-        except strategies.PEER_ERRORS as e:
-          if not strategies.is_multi_worker(self.strategy):
-            raise
-          raise strategies.peer_lost(e, self.strategy, self.manager.latest_checkpoint) from None
+        images, (loss, regularization, accuracy) = self._train_step(
+            step_fn, iterator, writer, step, trace=not traced)
+        traced = True
         step = int(self.optimizer.iterations.numpy())
-        loss = float(loss)
-        if not math.isfinite(loss):
-          raise FloatingPointError('the loss became %s at step %d; lower --learning_rate or '
-                                   'set --clip_gradient_norm' % (loss, step))
-        history.append(loss)
+        history.append(_finite_loss(loss, step))
         now = time.time()
-        if step % config['log_every_n_steps'] == 0 or step == self.max_steps:
-          rate = (step - window[0]) * self.global_batch / max(now - window[1], 1e-9)
-          window = (step, now)
-          eta = ('  ETA %s' % _format_eta((self.max_steps - step) * self.global_batch / rate)
-                 if self.max_steps and rate else '')
-          skipped = '  skipped %d' % self.counter.skipped if self.counter else ''
-          self.say('step %d%s  loss %.4f  reg %.4f  acc %.3f  lr %.3g  %.1f images/s%s%s' % (
-              step, '/%d' % self.max_steps if self.max_steps else '', loss, float(regularization),
-              float(accuracy), float(self.schedule(step)), rate, eta, skipped))
-        if now - last_summary >= config['save_summaries_secs']:
-          last_summary = now
-          self._summaries(writer, step, loss, regularization, accuracy, images,
-                          (step - start_step) * self.global_batch / max(now - start_time, 1e-9))
-        if (config['save_interval_steps'] and step % config['save_interval_steps'] == 0) or \
-            now - last_save >= config['save_interval_secs']:
-          self._save(step)
-          last_save = now
+        self._report(writer, step, now, history[-1], regularization, accuracy, images)
+        saver.save_if_due(step, now)
         if stop.received:
-          self._save(step)
-          self.say('%s: saved step %d to %s' % (signal.Signals(stop.received).name, step,
-                                                self.train_dir))
-          raise Stopped(stop.received, step)
-    path = self._save(step)
+          self._stop(saver, step, stop.received)
+    return self._finish(saver, writer, step, history)
+
+  def _write_config(self):
+    """The resolved config, with what the run found (dataset, classes, replicas),
+    as train_dir/config.yaml."""
+    tf.io.gfile.makedirs(self.train_dir)
+    config_lib.write(dict(self.config, resolved={
+        'dataset': '%s/%s' % (self.data.split.dataset, self.data.split.split),
+        'dataset_dir': self.data.split.dataset_dir, 'num_classes': self.data.num_classes,
+        'labels_offset': self.data.labels_offset, 'image_size': self.data.image_size,
+        'preprocessing': self.data.preprocessing, 'replicas': self.replicas,
+        'global_batch_size': self.global_batch}),
+        os.path.join(self.train_dir, 'config.yaml'))
+
+  def _dataset(self):
+    config = self.config
+    return inputs.distributed_dataset(self.strategy, self.data, config['batch_size'], True,
+                                      seed=config['seed'],
+                                      skip_bad_records=config['skip_bad_records'],
+                                      counter=self.counter)
+
+  def _train_step(self, step_fn, iterator, writer, step, trace):
+    """(images, (loss, regularization, accuracy)) of one step on the next batch; with
+    `trace`, the step's graph goes to TensorBoard. A lost peer worker stops the job."""
+    try:
+      images, labels = self._next(iterator)
+      with writer.as_default(step=step):
+        if trace:
+          tf.summary.trace_on(graph=True)
+        outputs = step_fn(images, labels)
+        if trace:
+          tf.summary.trace_export('train_step', step=step)
+      return images, outputs
+    except strategies.PEER_ERRORS as e:
+      if not strategies.is_multi_worker(self.strategy):
+        raise
+      raise strategies.peer_lost(e, self.strategy, self.manager.latest_checkpoint) from None
+
+  def _report(self, writer, step, now, loss, regularization, accuracy, images):
+    """The progress line every --log_every_n_steps steps (and at the last), the
+    TensorBoard summaries every --save_summaries_secs seconds."""
+    if step % self.config['log_every_n_steps'] == 0 or step == self.max_steps:
+      self._log_progress(step, now, loss, regularization, accuracy)
+    if now - self._last_summary >= self.config['save_summaries_secs']:
+      self._last_summary = now
+      self._summaries(writer, step, loss, regularization, accuracy, images, now)
+
+  def _log_progress(self, step, now, loss, regularization, accuracy):
+    """The progress line: images/s since the last line, and the ETA at that rate."""
+    rate = (step - self._window[0]) * self.global_batch / max(now - self._window[1], 1e-9)
+    self._window = (step, now)
+    eta = ('  ETA %s' % _format_eta((self.max_steps - step) * self.global_batch / rate)
+           if self.max_steps and rate else '')
+    skipped = '  skipped %d' % self.counter.skipped if self.counter else ''
+    self.say('step %d%s  loss %.4f  reg %.4f  acc %.3f  lr %.3g  %.1f images/s%s%s' % (
+        step, '/%d' % self.max_steps if self.max_steps else '', loss, float(regularization),
+        float(accuracy), float(self.schedule(step)), rate, eta, skipped))
+
+  def _stop(self, saver, step, signum):
+    """Saves step `step` and raises `signals.Stopped` for SIGINT or SIGTERM `signum`."""
+    saver.save(step)
+    self.say('%s: saved step %d to %s' % (signal.Signals(signum).name, step, self.train_dir))
+    raise signals.Stopped(signum, step)
+
+  def _finish(self, saver, writer, step, history):
+    """Saves the last step and returns the run's summary; a worker other than the
+    chief deletes its own temporary checkpoints."""
+    path = saver.save(step)
     writer.flush()
     if not self.chief:
       shutil.rmtree(os.path.dirname(path), ignore_errors=True)
     return {'step': step, 'losses': history, 'checkpoint': path,
             'skipped': self.counter.skipped if self.counter else 0}
-
-  def _save(self, step):
-    """A checkpoint of step `step`, unless the weights have become NaN or Inf: then
-    the run stops and the last checkpoint, of good weights, stays the latest."""
-    if not bool(self._weights_finite()):
-      raise FloatingPointError(
-          'the weights became NaN or Inf by step %d; not saved, so %s stays the latest '
-          'checkpoint; lower --learning_rate or set --clip_gradient_norm'
-          % (step, self.manager.latest_checkpoint or 'no checkpoint'))
-    try:
-      return self.manager.save(checkpoint_number=step)
-    except (tf.errors.ResourceExhaustedError, OSError) as e:  # ENOSPC comes as either
-      if not isinstance(e, tf.errors.ResourceExhaustedError) and e.errno != errno.ENOSPC:
-        raise
-      self._remove_partial(step)
-      raise checkpoints.CheckpointError(
-          '--train_dir=%s: the disk is full; step %d was not saved and %s stays the latest '
-          'checkpoint. Free some space (or lower --keep_checkpoint_max) and run the same '
-          'command to resume' % (self.train_dir, step,
-                                 self.manager.latest_checkpoint or 'no checkpoint')) from None
-
-  def _remove_partial(self, step):
-    """Deletes what a failed save of `step` left; the `checkpoint` state never named it."""
-    prefix = '%s-%d' % (self.manager._checkpoint_prefix, step)  # noqa: SLF001
-    for path in tf.io.gfile.glob(prefix + '.*') + tf.io.gfile.glob(prefix + '_temp*'):
-      if tf.io.gfile.isdir(path):
-        tf.io.gfile.rmtree(path)
-      else:
-        tf.io.gfile.remove(path)
-
-  @tf.function
-  def _weights_finite(self):
-    return tf.reduce_all([tf.reduce_all(tf.math.is_finite(v)) for v in self.net.variables
-                          if v.dtype.is_floating])
 
   def _next(self, iterator):
     try:
@@ -373,7 +303,8 @@ class Trainer:
         raise
       raise error from None
 
-  def _summaries(self, writer, step, loss, regularization, accuracy, images, rate):
+  def _summaries(self, writer, step, loss, regularization, accuracy, images, now):
+    rate = (step - self._start[0]) * self.global_batch / max(now - self._start[1], 1e-9)
     with writer.as_default(step=step):
       tf.summary.scalar('losses/classification', loss)
       tf.summary.scalar('losses/regularization', regularization)
@@ -385,6 +316,15 @@ class Trainer:
       low = tf.reduce_min(first[:4], axis=[1, 2, 3], keepdims=True)
       high = tf.reduce_max(first[:4], axis=[1, 2, 3], keepdims=True)
       tf.summary.image('input', (first[:4] - low) / tf.maximum(high - low, 1e-6), max_outputs=4)
+
+
+def _finite_loss(loss, step):
+  """`loss` as a float; a NaN or Inf loss stops the run."""
+  loss = float(loss)
+  if not math.isfinite(loss):
+    raise FloatingPointError('the loss became %s at step %d; lower --learning_rate or '
+                             'set --clip_gradient_norm' % (loss, step))
+  return loss
 
 
 def train(config):

@@ -23,7 +23,7 @@ import tensorflow as tf
 from binaries import run_binary
 from datasets import records, writer
 from engine import checkpoints, evaluation, flags, serving
-from engine.training import build_network
+from engine.model_building import build_network
 from nets import registry
 
 # One model of each image family (the Inception, MobileNet and NASNet families

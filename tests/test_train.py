@@ -16,7 +16,7 @@ import tf_keras
 import yaml
 
 from binaries import ROOT, run_binary
-from engine import checkpoints, evaluation, flags, optimizers, training
+from engine import checkpoints, evaluation, flags, model_building, optimizers, training
 from engine import config as config_lib
 from engine.checkpoints import CheckpointError
 from engine.config import ConfigError
@@ -152,7 +152,7 @@ def test_mixed_precision_computes_low_on_float32_weights(demo_run, tmp_path, pre
 def test_mismatched_checkpoint_names_the_variable_and_the_fix(demo_run):
   train_dir, _ = demo_run
   spec = registry.get('lenet')
-  net = training.build_network(spec, train_config('unused'), 5)
+  net = model_building.build_network(spec, train_config('unused'), 5)
   net(tf.zeros([1, 28, 28, 3]))
   with pytest.raises(CheckpointError, match=r'LeNet/fc4/(weights|biases) has shape \[.*10\] in '
                      r'checkpoint ckpt-300 but \[.*5\] in the model; exclude it with '
@@ -178,7 +178,7 @@ def test_tf1_saver_checkpoint_restores_every_variable_with_the_same_logits(tmp_p
       session.run(assigns)
       expected = session.run(logits)
       path = tf.compat.v1.train.Saver(variables).save(session, str(tmp_path / 'model.ckpt'))
-  net = training.build_network(spec, train_config('unused', model_name='inception_v1'), 7)
+  net = model_building.build_network(spec, train_config('unused', model_name='inception_v1'), 7)
   net(tf.zeros([1, 224, 224, 3]))
   report = checkpoints.warm_start(net.variables, path)
   assert len(report.restored) == len(net.variables) == len(variables)
@@ -269,7 +269,7 @@ def test_every_recipe_resolves_for_train_and_eval(path):
   config = flags.defaults(flags.COMMON, flags.TRAIN,
                           **{k: v for k, v in recipe.items() if k in train_keys})
   spec = registry.get(config['model_name'])
-  spec.arg_scope(**training.scope_params(config))  # the scope parameters exist
+  spec.arg_scope(**model_building.scope_params(config))  # the scope parameters exist
   optimizers.make_optimizer(config, optimizers.make_schedule(config, 100, 1000))
 
 
