@@ -36,11 +36,17 @@ _ORDER = ('Conv2d_1a_7x7', 'MaxPool_2a_3x3', 'Conv2d_2b_1x1', 'Conv2d_2c_3x3', '
           'Mixed_4e', 'Mixed_4f', 'MaxPool_5a_2x2', 'Mixed_5b', 'Mixed_5c')
 
 
-def self_gating(net, scope):
-  """`net` times sigmoid(W mean(net)), W a 1x1x1 convolution without bias."""
-  pooled = tf.reduce_mean(net, [1, 2, 3], keepdims=True)
-  weights = slim.conv3d(pooled, net.shape[4], [1, 1, 1], activation_fn=None, normalizer_fn=None,
-                        biases_initializer=None, weights_initializer=scopes.trunc_normal(0.01),
+DATA_FORMATS = ('NDHWC', 'NCDHW')
+
+
+def self_gating(net, scope, data_format='NDHWC'):
+  """`net` times sigmoid(W mean(net)), W a 1x1x1 convolution without bias; the
+  mean is over frames, height and width."""
+  channels = data_format.index('C')
+  pooled = tf.reduce_mean(net, [data_format.index(axis) for axis in 'DHW'], keepdims=True)
+  weights = slim.conv3d(pooled, net.shape[channels], [1, 1, 1], activation_fn=None,
+                        normalizer_fn=None, biases_initializer=None, data_format=data_format,
+                        weights_initializer=scopes.trunc_normal(0.01),
                         scope=scope + '/self_gating/transformer_W')
   return tf.sigmoid(weights) * net
 
@@ -48,10 +54,12 @@ def self_gating(net, scope):
 conv3d_spatiotemporal = i3d_utils.conv3d_spatiotemporal
 
 
-def _gated_conv3d(inputs, num_outputs, kernel_size, scope, **kwargs):
+@scopes.add_arg_scope
+def _gated_conv3d(inputs, num_outputs, kernel_size, scope, data_format='NDHWC', **kwargs):
   """`conv3d_spatiotemporal`, then `self_gating` on its output (S3D-G)."""
-  return self_gating(conv3d_spatiotemporal(inputs, num_outputs, kernel_size, scope=scope,
-                                           **kwargs), scope)
+  net = conv3d_spatiotemporal(inputs, num_outputs, kernel_size, scope=scope,
+                              data_format=data_format, **kwargs)
+  return self_gating(net, scope, data_format)
 
 
 _gated_conv3d.rank = 3
@@ -100,39 +108,48 @@ def _table(first_temporal_kernel_size, temporal_conv_startat, gating_startat):
 
 def s3dg_base(inputs, first_temporal_kernel_size=3, temporal_conv_startat='Conv2d_2c_3x3',
               gating_startat='Conv2d_2c_3x3', final_endpoint='Mixed_5c', min_depth=16,
-              depth_multiplier=1.0, scope='InceptionV1'):
+              depth_multiplier=1.0, data_format='NDHWC', scope='InceptionV1'):
   """S3D-G from the [batch, frames, height, width, 3] input up to `final_endpoint`.
 
   Args:
-    inputs: [batch, frames, height, width, 3].
+    inputs: [batch, frames, height, width, 3], or [batch, 3, frames, height,
+      width] with data_format 'NCDHW'.
     first_temporal_kernel_size: frames spanned by the first convolution.
     temporal_conv_startat: the first end point with temporal convolutions
       (None: none; S3D without the T).
     gating_startat: the first end point with self-gating (None: S3D).
     final_endpoint: the last end point built.
     min_depth, depth_multiplier: scale every layer's channels.
+    data_format: 'NDHWC' or 'NCDHW' (channels first: the end points too; the
+      variables are the same).
     scope: variable scope.
 
   Returns:
     (net, end_points).
   """
+  if data_format not in DATA_FORMATS:
+    raise ValueError('data_format=%r; valid: %s' % (data_format, ', '.join(DATA_FORMATS)))
   table = _table(first_temporal_kernel_size, temporal_conv_startat, gating_startat)
+  formatted = [slim.conv3d, slim.max_pool3d, conv3d_spatiotemporal, _gated_conv3d]
   with tf.compat.v1.variable_scope(scope, 'InceptionV1', [inputs]):
     with scopes.arg_scope([slim.conv3d], weights_initializer=scopes.trunc_normal(0.01)):
-      with scopes.arg_scope([slim.conv3d, slim.max_pool3d], stride=1, padding='SAME'):
+      with scopes.arg_scope([slim.conv3d, slim.max_pool3d], stride=1, padding='SAME'), \
+          scopes.arg_scope(formatted, data_format=data_format), \
+          scopes.arg_scope([slim.batch_norm], data_format=data_format.replace('D', '')):
         return build_base(inputs, table, final_endpoint, depth_fn(min_depth, depth_multiplier),
-                          concat_axis=4)
+                          concat_axis=data_format.index('C'))
 
 
 def s3dg(inputs, num_classes=1000, first_temporal_kernel_size=3,
          temporal_conv_startat='Conv2d_2c_3x3', gating_startat='Conv2d_2c_3x3',
          final_endpoint='Mixed_5c', min_depth=16, depth_multiplier=1.0, dropout_keep_prob=0.8,
          is_training=True, prediction_fn=slim.softmax, spatial_squeeze=True, reuse=None,
-         scope='InceptionV1'):
+         data_format='NDHWC', scope='InceptionV1'):
   """S3D-G video classifier; trained on 64 frames of 224x224.
 
   Args:
-    inputs: [batch, frames, height, width, 3].
+    inputs: [batch, frames, height, width, 3] (NCDHW: [batch, 3, frames,
+      height, width]).
     num_classes: classes of the logits; 0 or None returns the pooled features.
     first_temporal_kernel_size, temporal_conv_startat, gating_startat,
       final_endpoint, min_depth, depth_multiplier: as in `s3dg_base`.
@@ -141,6 +158,7 @@ def s3dg(inputs, num_classes=1000, first_temporal_kernel_size=3,
     prediction_fn: turns logits into `end_points['Predictions']`.
     spatial_squeeze: squeeze the logits to [batch, num_classes].
     reuse: reuse the variables of an earlier call.
+    data_format: 'NDHWC' or 'NCDHW' for the base; the head is NDHWC either way.
     scope: variable scope.
 
   Returns:
@@ -153,7 +171,9 @@ def s3dg(inputs, num_classes=1000, first_temporal_kernel_size=3,
     with scopes.arg_scope([slim.batch_norm, slim.dropout], is_training=is_training):
       net, end_points = s3dg_base(inputs, first_temporal_kernel_size, temporal_conv_startat,
                                   gating_startat, final_endpoint, min_depth, depth_multiplier,
-                                  scope=sc)
+                                  data_format, scope=sc)
+      if data_format == 'NCDHW':  # TF-Slim's head runs on NDHWC
+        net = tf.transpose(net, [0, 2, 3, 4, 1])
       return video_classifier(net, end_points, num_classes, dropout_keep_prob, spatial_squeeze,
                               prediction_fn)
 

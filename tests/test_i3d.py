@@ -106,3 +106,31 @@ def test_first_temporal_kernel_size_is_checked():
   with tf.Graph().as_default(), pytest.raises(
       ValueError, match=r'^first_temporal_kernel_size=4; valid: 1, 3, 5, 7$'):
     s3dg.s3dg_base(tf.zeros([1, 8, 64, 64, 3]), first_temporal_kernel_size=4)
+
+
+def test_s3dg_channels_first_gives_the_same_logits_with_the_same_variables():
+  from nets import s3dg
+  clips = np.random.RandomState(0).uniform(-1, 1, [1, 4, 32, 32, 3]).astype(np.float32)
+  graph = tf.Graph()
+  with graph.as_default():
+    with scopes.arg_scope(s3dg.s3dg_arg_scope()):
+      last, last_points = s3dg.s3dg(tf.constant(clips), num_classes=6, is_training=False,
+                                    final_endpoint='Mixed_3c')
+      count = len(tf.compat.v1.global_variables())
+      first, first_points = s3dg.s3dg(tf.constant(clips.transpose(0, 4, 1, 2, 3)), num_classes=6,
+                                      is_training=False, data_format='NCDHW', reuse=True,
+                                      final_endpoint='Mixed_3c')
+    assert len(tf.compat.v1.global_variables()) == count  # the same variables serve both
+    assert first_points['Mixed_3c'].shape.as_list() == [1, 480, 2, 4, 4]
+    assert last_points['Mixed_3b'].shape.as_list() == [1, 2, 4, 4, 256]
+    assert first_points['Mixed_3b'].shape.as_list() == [1, 256, 2, 4, 4]
+    with tf.compat.v1.Session() as sess:
+      sess.run(tf.compat.v1.global_variables_initializer())
+      last, first, last_3b, first_3b = sess.run(
+          [last, first, last_points['Mixed_3b'], first_points['Mixed_3b']])
+  np.testing.assert_allclose(first_3b.transpose(0, 2, 3, 4, 1), last_3b, rtol=1e-4, atol=1e-5)
+  np.testing.assert_allclose(first, last, rtol=1e-4, atol=1e-6)
+  assert first.shape == (1, 6) and np.abs(last).max() > 0
+  with tf.Graph().as_default(), pytest.raises(
+      ValueError, match=r"^data_format='NCHW'; valid: NDHWC, NCDHW$"):
+    s3dg.s3dg_base(tf.zeros([1, 8, 64, 64, 3]), data_format='NCHW')
