@@ -2,7 +2,8 @@
 
 `conv3d_spatiotemporal` is the convolution both tables are built of; with
 `separable` it becomes S3D's spatial convolution and a temporal one whose
-weights start as the identity (`center_initializer`).
+weights start as the identity (`center_initializer`). `inception_block_v1_3d`
+builds one module of those tables on its own.
 """
 
 import numpy as np
@@ -10,6 +11,7 @@ import tensorflow as tf
 import tf_slim as slim
 
 import scopes
+from nets.inception_blocks import Layer, block, build
 
 
 def center_initializer():
@@ -74,3 +76,51 @@ def reduced_kernel_size_3d(input_tensor, kernel_size):
   height and width of an NDHWC `input_tensor`; unknown sizes keep it."""
   shape = input_tensor.shape.as_list()[1:4]
   return [k if s is None else min(s, k) for s, k in zip(shape, kernel_size, strict=True)]
+
+
+@scopes.add_arg_scope
+def inception_block_v1_3d(inputs, num_outputs_0_0a, num_outputs_1_0a, num_outputs_1_0b,
+                          num_outputs_2_0a, num_outputs_2_0b, num_outputs_3_0b,
+                          temporal_kernel_size=3, self_gating_fn=None, data_format='NDHWC',
+                          scope=None):
+  """One 3-D Inception v1 module, as a row of the I3D / S3D-G tables builds it:
+  1x1 | 1x1 -> tx3x3 | 1x1 -> tx3x3 | 3x3x3 max pool -> 1x1, concatenated.
+
+  Args:
+    inputs: [batch, frames, height, width, channels] (or NCDHW).
+    num_outputs_*: channels of Branch_<b>/Conv2d_0<x>_..., TF-Slim's names.
+    temporal_kernel_size: frames spanned by the two tx3x3 convolutions
+      (`conv3d_spatiotemporal`, separable under its arg_scope).
+    self_gating_fn: `fn(net, scope=...)` applied to each branch's output, or
+      None (S3D-G passes its `self_gating`).
+    data_format: 'NDHWC' or 'NCDHW'.
+    scope: variable scope (default 'inception_block_v1_3d').
+
+  Returns:
+    The concatenated branches.
+  """
+
+  def ending(op):  # the last layer of a branch, gated when asked
+    if self_gating_fn is None:
+      return op
+
+    def gated(net, num_outputs, kernel_size, scope, **kwargs):
+      return self_gating_fn(op(net, num_outputs, kernel_size, scope=scope, **kwargs),
+                            scope=scope)
+
+    return gated
+
+  def layer(op, depth, kernel, name):
+    return Layer(op, depth, kernel, 1, name, 'SAME', None, {'data_format': data_format})
+
+  spatiotemporal = [temporal_kernel_size, 3, 3]
+  module = block(
+      scope or 'inception_block_v1_3d',
+      [layer(ending(slim.conv3d), num_outputs_0_0a, [1, 1, 1], 'Conv2d_0a_1x1')],
+      [layer(slim.conv3d, num_outputs_1_0a, [1, 1, 1], 'Conv2d_0a_1x1'),
+       layer(ending(conv3d_spatiotemporal), num_outputs_1_0b, spatiotemporal, 'Conv2d_0b_3x3')],
+      [layer(slim.conv3d, num_outputs_2_0a, [1, 1, 1], 'Conv2d_0a_1x1'),
+       layer(ending(conv3d_spatiotemporal), num_outputs_2_0b, spatiotemporal, 'Conv2d_0b_3x3')],
+      [layer(slim.max_pool3d, None, [3, 3, 3], 'MaxPool_0a_3x3'),
+       layer(ending(slim.conv3d), num_outputs_3_0b, [1, 1, 1], 'Conv2d_0b_1x1')])
+  return build(inputs, module, concat_axis=data_format.index('C'))

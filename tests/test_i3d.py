@@ -134,3 +134,31 @@ def test_s3dg_channels_first_gives_the_same_logits_with_the_same_variables():
   with tf.Graph().as_default(), pytest.raises(
       ValueError, match=r"^data_format='NCHW'; valid: NDHWC, NCDHW$"):
     s3dg.s3dg_base(tf.zeros([1, 8, 64, 64, 3]), data_format='NCHW')
+
+
+def test_inception_block_v1_3d_is_a_row_of_the_s3dg_table():
+  from nets import i3d_utils, s3dg
+  graph = tf.Graph()
+  with graph.as_default():
+    clips = tf.constant(np.random.RandomState(1).uniform(-1, 1, [1, 4, 16, 16, 3]), tf.float32)
+    with scopes.arg_scope(s3dg.s3dg_arg_scope()):
+      table_net, points = s3dg.s3dg_base(clips, final_endpoint='Mixed_3b', scope='Table')
+      with tf.compat.v1.variable_scope('Block'):
+        block_net = i3d_utils.inception_block_v1_3d(
+            points['MaxPool_3a_3x3'], 64, 96, 128, 16, 32, 32,
+            self_gating_fn=s3dg.self_gating, scope='Mixed_3b')
+    shapes = {v.op.name: v.shape.as_list() for v in tf.compat.v1.global_variables()}
+    table = {n[len('Table/'):]: s for n, s in shapes.items()
+             if n.startswith('Table/Mixed_3b/')}
+    ours = {n[len('Block/'):]: s for n, s in shapes.items() if n.startswith('Block/')}
+    assert ours == table and len(ours) > 20
+    assert 'Mixed_3b/Branch_1/Conv2d_0b_3x3/temporal/weights' in ours
+    assert 'Mixed_3b/Branch_3/Conv2d_0b_1x1/self_gating/transformer_W/weights' in ours
+    variables = {v.op.name: v for v in tf.compat.v1.global_variables()}
+    copy = [variables[name].assign(variables['Table/' + name[len('Block/'):]])
+            for name in variables if name.startswith('Block/')]
+    with tf.compat.v1.Session() as sess:
+      sess.run(tf.compat.v1.global_variables_initializer())
+      sess.run(copy)
+      table_value, block_value = sess.run([table_net, block_net])
+  np.testing.assert_allclose(block_value, table_value, rtol=1e-5, atol=1e-6)
