@@ -4,7 +4,10 @@ nasnet_mobile, nasnet_large.
 A net is a stem, `num_cells` normal cells with two reduction cells at a third
 and two thirds of the way (each doubling the filters), an auxiliary head
 (training only) and a global-pool classifier in `final_layer`. The cells are
-the tables of `nasnet_utils`; the configurations below are TF-Slim's.
+the tables of `nasnet_utils`; the configurations below are TF-Slim's, as
+`Config` objects (`config.set_hparam('use_aux_head', 0)` as with HParams).
+`data_format='NCHW'` builds the same variables channels-first (the input stays
+NHWC and is transposed; the end points are NCHW).
 """
 
 import tensorflow as tf
@@ -13,32 +16,30 @@ import tf_slim as slim
 import scopes
 from nets import registry
 from nets.nasnet import nasnet_utils as utils
-
-
-class Config(dict):
-  """A net's hyperparameters (TF-Slim's HParams, as a dict with attributes)."""
-  __getattr__ = dict.__getitem__
+from nets.nasnet.config import Config
 
 
 def cifar_config():
   return Config(stem_multiplier=3.0, drop_path_keep_prob=0.6, num_cells=18, use_aux_head=1,
                 num_conv_filters=32, dense_dropout_keep_prob=1.0, filter_scaling_rate=2.0,
-                num_reduction_layers=2, skip_reduction_layer_input=0,
-                total_training_steps=937500)
+                num_reduction_layers=2, data_format='NHWC', skip_reduction_layer_input=0,
+                total_training_steps=937500, use_bounded_activation=False)
 
 
 def mobile_imagenet_config():
   return Config(stem_multiplier=1.0, dense_dropout_keep_prob=0.5, num_cells=12,
                 filter_scaling_rate=2.0, drop_path_keep_prob=1.0, num_conv_filters=44,
-                use_aux_head=1, num_reduction_layers=2, skip_reduction_layer_input=0,
-                total_training_steps=250000)
+                use_aux_head=1, num_reduction_layers=2, data_format='NHWC',
+                skip_reduction_layer_input=0, total_training_steps=250000,
+                use_bounded_activation=False)
 
 
 def large_imagenet_config():
   return Config(stem_multiplier=3.0, dense_dropout_keep_prob=0.5, num_cells=18,
                 filter_scaling_rate=2.0, num_conv_filters=168, drop_path_keep_prob=0.7,
-                use_aux_head=1, num_reduction_layers=2, skip_reduction_layer_input=1,
-                total_training_steps=250000)
+                use_aux_head=1, num_reduction_layers=2, data_format='NHWC',
+                skip_reduction_layer_input=1, total_training_steps=250000,
+                use_bounded_activation=False)
 
 
 def _arg_scope(weight_decay, batch_norm_decay, batch_norm_epsilon):
@@ -71,16 +72,18 @@ def nasnet_large_arg_scope(weight_decay=5e-5, batch_norm_decay=0.9997, batch_nor
   return _arg_scope(weight_decay, batch_norm_decay, batch_norm_epsilon)
 
 
-def build_aux_head(net, end_points, num_classes, scope):
+def build_aux_head(net, end_points, num_classes, config, scope):
   """The auxiliary classifier: 5x5/3 average pool, 1x1 to 128, a convolution
   over the whole map to 768, a fully connected layer."""
+  activation = utils.activation_fn(config.use_bounded_activation)
   with tf.compat.v1.variable_scope(scope):
     with tf.compat.v1.variable_scope('aux_logits'):
       aux = slim.avg_pool2d(net, [5, 5], stride=3, padding='VALID')
       aux = slim.conv2d(aux, 128, [1, 1], scope='proj')
-      aux = tf.nn.relu(slim.batch_norm(aux, scope='aux_bn0'))
-      aux = slim.conv2d(aux, 768, aux.shape[1:3], padding='VALID', scope='Conv')
-      aux = tf.nn.relu(slim.batch_norm(aux, scope='aux_bn1'))
+      aux = activation(slim.batch_norm(aux, scope='aux_bn0'))
+      spatial = aux.shape[1:3] if config.data_format == 'NHWC' else aux.shape[2:4]
+      aux = slim.conv2d(aux, 768, spatial, padding='VALID', scope='Conv')
+      aux = activation(slim.batch_norm(aux, scope='aux_bn1'))
       aux = slim.fully_connected(slim.flatten(aux), num_classes, scope='FC')
       end_points['AuxLogits'] = aux
 
@@ -124,7 +127,7 @@ class EndPoints(dict):
 def classifier(net, end_points, num_classes, config):
   """`final_layer`: ReLU, global average pool, dropout, fully connected, softmax."""
   with tf.compat.v1.variable_scope('final_layer'):
-    net = utils.global_avg_pool(tf.nn.relu(net))
+    net = utils.global_avg_pool(utils.activation_fn(config.use_bounded_activation)(net))
     if end_points.add('global_pool', net) or not num_classes:
       return net, dict(end_points)
     net = slim.dropout(net, config.dense_dropout_keep_prob, scope='dropout')
@@ -171,24 +174,38 @@ def _build_nasnet_base(images, normal_cell, reduction_cell, num_classes, config,
       return net, dict(end_points)
     true_cell_num += 1
     if config.use_aux_head and cell_num in aux_cells and num_classes and is_training:
-      build_aux_head(tf.nn.relu(net), end_points, num_classes, 'aux_{}'.format(cell_num))
+      aux_input = utils.activation_fn(config.use_bounded_activation)(net)
+      build_aux_head(aux_input, end_points, num_classes, config, 'aux_{}'.format(cell_num))
     cell_outputs.append(net)
   return classifier(net, end_points, num_classes, config)
 
 
+# The ops that take the config's data format from the arg_scope.
+_LAYOUT_OPS = [slim.avg_pool2d, slim.max_pool2d, slim.conv2d, slim.batch_norm,
+               slim.separable_conv2d, utils.factorized_reduction, utils.global_avg_pool,
+               utils.get_channel_index, utils.get_channel_dim]
+
+
 def build(base_fn, cell_defs, images, num_classes, is_training, final_endpoint, config,
           current_step, stem_cells, reuse, **base_kwargs):
-  """Cells from `cell_defs` for `config`, and `base_fn` under the training mode.
-  Without training there is no drop path. `reuse` shares the variables of an
-  earlier call (the nets have no scope of their own)."""
+  """Cells from `cell_defs` for a copy of `config` (the caller's stays as it is),
+  and `base_fn` under the training mode and data format. Without training there
+  is no drop path. `reuse` shares the variables of an earlier call (the nets
+  have no scope of their own)."""
+  config = Config(config)
   if not is_training:
-    config = Config(config, drop_path_keep_prob=1.0)
+    config.drop_path_keep_prob = 1.0
+  utils.get_channel_index(data_format=config.data_format)  # refuses a format that is neither
+  if config.data_format == 'NCHW':
+    images = tf.transpose(images, [0, 3, 1, 2])
   total_num_cells = config.num_cells + 2 + stem_cells
   cells = [utils.Cell(cell_def, config.num_conv_filters, config.drop_path_keep_prob,
-                      total_num_cells, config.total_training_steps) for cell_def in cell_defs]
+                      total_num_cells, config.total_training_steps,
+                      config.use_bounded_activation) for cell_def in cell_defs]
   with tf.compat.v1.variable_scope(tf.compat.v1.get_variable_scope(), reuse=reuse):
     with scopes.arg_scope([slim.dropout, utils.drop_path, slim.batch_norm],
-                          is_training=is_training):
+                          is_training=is_training), \
+        scopes.arg_scope(_LAYOUT_OPS, data_format=config.data_format):
       return base_fn(images, *cells, num_classes=num_classes, config=config,
                      is_training=is_training, final_endpoint=final_endpoint,
                      current_step=current_step, **base_kwargs)

@@ -9,6 +9,12 @@ variable names: `comb_iter_<i>/{left,right}/separable_<k>x<k>_<n>`,
 `bn_sep_<k>x<k>_<n>`, `1x1`, `bn_1`, and the input adjustments `1x1`,
 `beginning_bn`, `prev_1x1`, `prev_bn`, `path1_conv`, `path2_conv`,
 `final_path_bn`, `reduction_<i>`.
+
+The data format (NHWC or NCHW) comes from the arg_scope the nets set
+(`data_format=` on the slim ops and on this module's functions), so a cell
+builds the same variables in either layout. `use_bounded_activation` swaps
+ReLU for ReLU6 and clips each operation's output to [-6, 6], which suits
+quantized inference.
 """
 
 import collections
@@ -42,30 +48,68 @@ PNASNET_NORMAL = CellDef(
     hiddenstate_indices=(1, 1, 0, 0, 0, 0, 4, 0, 1, 0))
 
 
+DATA_FORMAT_NHWC = 'NHWC'
+DATA_FORMAT_NCHW = 'NCHW'
+# Bounded activations clip each operation's output to [-CAP, CAP] (ReLU6's range).
+CLIP_BY_VALUE_CAP = 6
+
+
 def calc_reduction_layers(num_cells, num_reduction_layers):
   """The cell numbers at which the reduction cells stand."""
   return [int(float(n) / (num_reduction_layers + 1) * num_cells)
           for n in range(1, num_reduction_layers + 1)]
 
 
-def global_avg_pool(net):
-  return tf.reduce_mean(net, [1, 2])
+def activation_fn(use_bounded_activation):
+  return tf.nn.relu6 if use_bounded_activation else tf.nn.relu
 
 
-def factorized_reduction(net, output_filters, stride):
+@scopes.add_arg_scope
+def get_channel_index(data_format=DATA_FORMAT_NHWC):
+  """The channel axis of a 4-D tensor in `data_format`."""
+  if data_format not in (DATA_FORMAT_NHWC, DATA_FORMAT_NCHW):
+    raise ValueError("data_format must be 'NHWC' or 'NCHW', not %r" % (data_format,))
+  return 3 if data_format == DATA_FORMAT_NHWC else 1
+
+
+@scopes.add_arg_scope
+def get_channel_dim(shape, data_format=DATA_FORMAT_NHWC):
+  """The number of channels of a 4-D `shape` in `data_format`."""
+  if len(shape) != 4:
+    raise ValueError('get_channel_dim takes a 4-D shape, not %s' % (shape,))
+  return int(shape[get_channel_index(data_format=data_format)])
+
+
+def _spatial_axes(data_format):
+  return (1, 2) if get_channel_index(data_format=data_format) == 3 else (2, 3)
+
+
+@scopes.add_arg_scope
+def global_avg_pool(x, data_format=DATA_FORMAT_NHWC):
+  """Averages away the height and width of a 4-D `x`."""
+  return tf.reduce_mean(x, list(_spatial_axes(data_format)))
+
+
+@scopes.add_arg_scope
+def factorized_reduction(net, output_filters, stride, data_format=DATA_FORMAT_NHWC):
   """Halves the map with two offset 1x1 paths (stride 2), or a 1x1 convolution."""
+  layout = {'data_format': data_format}
   if stride == 1:
-    net = slim.conv2d(net, output_filters, 1, scope='path_conv')
-    return slim.batch_norm(net, scope='path_bn')
-  path1 = slim.avg_pool2d(net, [1, 1], stride, padding='VALID')
-  path1 = slim.conv2d(path1, int(output_filters / 2), 1, scope='path1_conv')
+    net = slim.conv2d(net, output_filters, 1, scope='path_conv', **layout)
+    return slim.batch_norm(net, scope='path_bn', **layout)
+  path1 = slim.avg_pool2d(net, [1, 1], stride, padding='VALID', **layout)
+  path1 = slim.conv2d(path1, int(output_filters / 2), 1, scope='path1_conv', **layout)
   # The second path starts one pixel later, so the two see different pixels.
-  path2 = tf.pad(net, [[0, 0], [0, 1], [0, 1], [0, 0]])[:, 1:, 1:, :]
-  path2 = slim.avg_pool2d(path2, [1, 1], stride, padding='VALID')
+  padding, shifted = [[0, 0]] * 4, [slice(None)] * 4
+  for axis in _spatial_axes(data_format):
+    padding[axis], shifted[axis] = [0, 1], slice(1, None)
+  path2 = tf.pad(net, padding)[tuple(shifted)]
+  path2 = slim.avg_pool2d(path2, [1, 1], stride, padding='VALID', **layout)
   # An odd count goes to the second path: 27 = 13 + 14.
-  path2 = slim.conv2d(path2, output_filters - int(output_filters / 2), 1, scope='path2_conv')
-  net = tf.concat([path1, path2], axis=3)
-  return slim.batch_norm(net, scope='final_path_bn')
+  path2 = slim.conv2d(path2, output_filters - int(output_filters / 2), 1, scope='path2_conv',
+                      **layout)
+  net = tf.concat([path1, path2], axis=get_channel_index(data_format=data_format))
+  return slim.batch_norm(net, scope='final_path_bn', **layout)
 
 
 @scopes.add_arg_scope
@@ -78,12 +122,13 @@ def drop_path(net, keep_prob, is_training=True):
   return net / keep_prob * mask
 
 
-def _separable_stack(net, stride, operation, filter_size):
-  """`separable_<k>x<k>_<n>`: n times ReLU, a kxk separable convolution, batch norm."""
+def _separable_stack(net, stride, operation, filter_size, activation):
+  """`separable_<k>x<k>_<n>`: n times the activation, a kxk separable convolution,
+  batch norm."""
   kernel = int(operation.split('_')[1].split('x')[0])
   layers = int(operation.split('_')[-1])
   for layer in range(1, layers + 1):
-    net = tf.nn.relu(net)
+    net = activation(net)
     net = slim.separable_conv2d(net, filter_size, kernel, depth_multiplier=1,
                                 scope='separable_{0}x{0}_{1}'.format(kernel, layer), stride=stride)
     net = slim.batch_norm(net, scope='bn_sep_{0}x{0}_{1}'.format(kernel, layer))
@@ -103,15 +148,18 @@ class Cell:
   `drop_path_keep_prob` < 1 drops paths in training, scaled by the cell's
   depth in the net and by training progress over `total_training_steps`
   (read from the global step, created where TF-Slim creates it).
+  `use_bounded_activation` uses ReLU6 and clips the operations' outputs.
   """
 
   def __init__(self, cell_def, num_conv_filters, drop_path_keep_prob, total_num_cells,
-               total_training_steps):
+               total_training_steps, use_bounded_activation=False):
     self.cell_def = cell_def
     self.num_conv_filters = num_conv_filters
     self.drop_path_keep_prob = drop_path_keep_prob
     self.total_num_cells = total_num_cells
     self.total_training_steps = total_training_steps
+    self.use_bounded_activation = use_bounded_activation
+    self.activation = activation_fn(use_bounded_activation)
 
   def __call__(self, net, scope=None, filter_scaling=1, stride=1, prev_layer=None, cell_num=-1,
                current_step=None):
@@ -129,46 +177,59 @@ class Cell:
               outputs.append(self._operation(states[index], cell.operations[k], stride,
                                              index < 2, current_step))
           with tf.compat.v1.variable_scope('combine'):
-            states.append(outputs[0] + outputs[1])
+            combined = outputs[0] + outputs[1]
+            states.append(tf.nn.relu6(combined) if self.use_bounded_activation else combined)
       with tf.compat.v1.variable_scope('cell_output'):
         return self._combine_unused(states)
 
   def _reduce_prev_layer(self, prev_layer, curr_layer):
     if prev_layer is None:
       return curr_layer
-    if curr_layer.shape[2] != prev_layer.shape[2]:
-      return factorized_reduction(tf.nn.relu(prev_layer), self.filter_size, stride=2)
-    if self.filter_size != prev_layer.shape[3]:
-      prev_layer = slim.conv2d(tf.nn.relu(prev_layer), self.filter_size, 1, scope='prev_1x1')
+    if _width(curr_layer) != _width(prev_layer):
+      return factorized_reduction(self.activation(prev_layer), self.filter_size, stride=2)
+    if self.filter_size != get_channel_dim(prev_layer.shape):
+      prev_layer = slim.conv2d(self.activation(prev_layer), self.filter_size, 1,
+                               scope='prev_1x1')
       return slim.batch_norm(prev_layer, scope='prev_bn')
     return prev_layer
 
   def _base(self, net, prev_layer):
     prev_layer = self._reduce_prev_layer(prev_layer, net)
-    net = slim.conv2d(tf.nn.relu(net), self.filter_size, 1, scope='1x1')
+    net = slim.conv2d(self.activation(net), self.filter_size, 1, scope='1x1')
     net = slim.batch_norm(net, scope='beginning_bn')
     return [net, prev_layer]
 
   def _operation(self, net, operation, stride, from_input, current_step):
     if stride > 1 and not from_input:
       stride = 1
-    input_filters = net.shape[3]
+    input_filters = get_channel_dim(net.shape)
+    bounded = self.use_bounded_activation
     if operation.startswith('separable'):
-      net = _separable_stack(net, stride, operation, self.filter_size)
+      net = self._clip(_separable_stack(net, stride, operation, self.filter_size,
+                                        self.activation))
     elif operation == 'none':
-      if stride > 1 or input_filters != self.filter_size:
-        net = slim.conv2d(tf.nn.relu(net), self.filter_size, 1, stride=stride, scope='1x1')
-        net = slim.batch_norm(net, scope='bn_1')
+      projects = stride > 1 or input_filters != self.filter_size
+      if projects or bounded:  # bounded: the identity is ReLU6 too
+        net = self.activation(net)
+      if projects:
+        net = slim.conv2d(net, self.filter_size, 1, stride=stride, scope='1x1')
+        net = self._clip(slim.batch_norm(net, scope='bn_1'))
     elif 'pool' in operation:
-      net = _pooling(net, stride, operation)
+      net = _pooling(tf.nn.relu6(net) if bounded else net, stride, operation)
       if input_filters != self.filter_size:
         net = slim.conv2d(net, self.filter_size, 1, stride=1, scope='1x1')
         net = slim.batch_norm(net, scope='bn_1')
+      net = self._clip(net)
     else:
       raise ValueError('unknown cell operation %r' % operation)
     if operation != 'none':
       net = self._drop_path(net, current_step)
     return net
+
+  def _clip(self, net):
+    if not self.use_bounded_activation:
+      return net
+    return tf.clip_by_value(net, -CLIP_BY_VALUE_CAP, CLIP_BY_VALUE_CAP)
 
   def _drop_path(self, net, current_step):
     keep_prob = self.drop_path_keep_prob
@@ -185,13 +246,43 @@ class Cell:
 
   def _combine_unused(self, states):
     used = self.cell_def.used_hiddenstates
-    final_height = states[-1].shape[2]
-    final_filters = states[-1].shape[3]
+    final_width = _width(states[-1])
+    final_filters = get_channel_dim(states[-1].shape)
     for i, is_used in enumerate(used):
-      height, filters = states[i].shape[2], states[i].shape[3]
-      if not is_used and (height != final_height or filters != final_filters):
+      width, filters = _width(states[i]), get_channel_dim(states[i].shape)
+      if not is_used and (width != final_width or filters != final_filters):
         with tf.compat.v1.variable_scope('reduction_{}'.format(i)):
           states[i] = factorized_reduction(states[i], final_filters,
-                                           2 if height != final_height else 1)
+                                           2 if width != final_width else 1)
     unused = [h for h, is_used in zip(states, used, strict=True) if not is_used]
-    return tf.concat(unused, axis=3)
+    return tf.concat(unused, axis=get_channel_index())
+
+
+def _width(net):
+  """The width of a 4-D `net` in the arg_scope's data format (maps are square)."""
+  return net.shape[2] if get_channel_index() == 3 else net.shape[3]
+
+
+def cell_class(cell_def, name):
+  """TF-Slim's class for one cell (`NasNetANormalCell`, ...): `Cell` with the table bound."""
+
+  def __init__(self, num_conv_filters, drop_path_keep_prob, total_num_cells,
+               total_training_steps, use_bounded_activation=False):
+    Cell.__init__(self, cell_def, num_conv_filters, drop_path_keep_prob, total_num_cells,
+                  total_training_steps, use_bounded_activation)
+
+  return type(name, (Cell,), {'__init__': __init__, '__doc__': "TF-Slim's %s." % name,
+                              '__module__': __name__})
+
+
+def NasNetABaseCell(num_conv_filters, operations, used_hiddenstates,
+                    hiddenstate_indices, drop_path_keep_prob, total_num_cells,
+                    total_training_steps, use_bounded_activation=False):
+  """TF-Slim's constructor of a cell from its three lists."""
+  cell_def = CellDef(tuple(operations), tuple(used_hiddenstates), tuple(hiddenstate_indices))
+  return Cell(cell_def, num_conv_filters, drop_path_keep_prob, total_num_cells,
+              total_training_steps, use_bounded_activation)
+
+
+NasNetANormalCell = cell_class(NASNET_A_NORMAL, 'NasNetANormalCell')
+NasNetAReductionCell = cell_class(NASNET_A_REDUCTION, 'NasNetAReductionCell')

@@ -4,8 +4,6 @@ NASNet's frame with one cell, `PNASNET_NORMAL`, used everywhere: in the stem
 and, with stride 2, where NASNet places its reduction cells.
 """
 
-import tensorflow as tf
-
 from nets import registry
 from nets.nasnet import nasnet
 from nets.nasnet import nasnet_utils as utils
@@ -14,15 +12,17 @@ from nets.nasnet import nasnet_utils as utils
 def large_imagenet_config():
   return nasnet.Config(stem_multiplier=3.0, dense_dropout_keep_prob=0.5, num_cells=12,
                        filter_scaling_rate=2.0, num_conv_filters=216, drop_path_keep_prob=0.6,
-                       use_aux_head=1, num_reduction_layers=2, skip_reduction_layer_input=1,
-                       total_training_steps=250000)
+                       use_aux_head=1, num_reduction_layers=2, data_format='NHWC',
+                       skip_reduction_layer_input=1, total_training_steps=250000,
+                       use_bounded_activation=False)
 
 
 def mobile_imagenet_config():
   return nasnet.Config(stem_multiplier=1.0, dense_dropout_keep_prob=0.5, num_cells=9,
                        filter_scaling_rate=2.0, num_conv_filters=54, drop_path_keep_prob=1.0,
-                       use_aux_head=1, num_reduction_layers=2, skip_reduction_layer_input=1,
-                       total_training_steps=250000)
+                       use_aux_head=1, num_reduction_layers=2, data_format='NHWC',
+                       skip_reduction_layer_input=1, total_training_steps=250000,
+                       use_bounded_activation=False)
 
 
 def pnasnet_large_arg_scope(weight_decay=4e-5, batch_norm_decay=0.9997, batch_norm_epsilon=0.001):
@@ -61,7 +61,9 @@ def _build_pnasnet_base(images, normal_cell, num_classes, config, is_training, f
     true_cell_num += 1
     cell_outputs.append(net)
     if config.use_aux_head and cell_num in aux_cells and num_classes and is_training:
-      nasnet.build_aux_head(tf.nn.relu(net), end_points, num_classes, 'aux_{}'.format(cell_num))
+      aux_input = utils.activation_fn(config.use_bounded_activation)(net)
+      nasnet.build_aux_head(aux_input, end_points, num_classes, config,
+                            'aux_{}'.format(cell_num))
   return nasnet.classifier(net, end_points, num_classes, config)
 
 
@@ -80,6 +82,8 @@ def build_pnasnet_mobile(images, num_classes, is_training=True, final_endpoint=N
                       is_training, final_endpoint, config or mobile_imagenet_config(), None, 0,
                       reuse)
 
+
+PNasNetNormalCell = utils.cell_class(utils.PNASNET_NORMAL, 'PNasNetNormalCell')
 
 build_pnasnet_large.default_image_size = 331
 build_pnasnet_mobile.default_image_size = 224
