@@ -29,7 +29,7 @@ def run(main, program, extra_errors=()):
       print('%s: error: %s' % (program, e), file=sys.stderr)
       sys.exit(1)
     except KeyboardInterrupt as e:
-      signum = getattr(e, 'signum', signal.SIGINT)
+      signum = getattr(e, 'signum', signal.SIGINT)  # engine.signals.Stopped names its signal
       print('%s: %s; the same command resumes' % (program, e or 'interrupted'), file=sys.stderr)
       sys.exit(128 + signum)
 
