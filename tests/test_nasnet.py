@@ -6,6 +6,7 @@ import copy
 import numpy as np
 import pytest
 import tensorflow as tf
+import tf_slim as slim
 
 import scopes
 from nets.nasnet import config as config_lib
@@ -104,6 +105,21 @@ def test_unknown_operation_is_refused():
   with tf.Graph().as_default(), pytest.raises(ValueError, match="unknown cell operation "
                                               "'conv_9x9'"):
     cell(tf.zeros([1, 8, 8, 8]), scope='cell')
+
+
+def test_arg_scope_initializes_as_tf_slim():
+  # TF-Slim's variance_scaling_initializer(mode='FAN_OUT'): a truncated normal of
+  # stddev sqrt(1.3 * 2 / fan_out), so a variance of 2 / fan_out.
+  graph = tf.Graph()
+  with graph.as_default():
+    tf.compat.v1.set_random_seed(0)
+    with scopes.arg_scope(nasnet.nasnet_mobile_arg_scope()):
+      slim.conv2d(tf.zeros([1, 8, 8, 64]), 64, 3, scope='conv')
+    (weights,) = graph.get_collection(tf.compat.v1.GraphKeys.GLOBAL_VARIABLES, 'conv/weights')
+    with tf.compat.v1.Session(graph=graph) as session:
+      session.run(tf.compat.v1.global_variables_initializer())
+      weights = session.run(weights)
+  assert abs(weights.std() / np.sqrt(2.0 / (3 * 3 * 64)) - 1) < 0.03
 
 
 # Configs: TF-Slim's HParams interface.
