@@ -16,5 +16,5 @@ def build_network(spec, config, num_classes):
   """The registered net as a tf_keras layer, its arg_scope checked by name."""
   precision = config['mixed_precision']
   return Network(spec.network_fn, spec.arg_scope(**scope_params(config)),
-                 dict(spec.network_kwargs, num_classes=num_classes), name=spec.name,
+                 {'num_classes': num_classes}, name=spec.name,
                  compute_dtype='float32' if precision in (None, 'none') else precision)

@@ -70,9 +70,8 @@ class Network(tf_keras.layers.Layer):
       **network_kwargs: keyword arguments of the network function.
     """
     spec = registry.get(model_name)
-    kwargs = dict(spec.network_kwargs)
-    kwargs['num_classes'] = spec.num_classes if num_classes is None else num_classes
-    kwargs.update(network_kwargs)
+    kwargs = dict(network_kwargs,
+                  num_classes=spec.num_classes if num_classes is None else num_classes)
     return cls(spec.network_fn, spec.arg_scope(**(scope_params or {})),
                kwargs, name=model_name)
 

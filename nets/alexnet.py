@@ -43,6 +43,8 @@ ALEXNET_V2 = ConvNet(
     fc8_defaults=FC8_DEFAULTS)
 
 
+@registry.register(arg_scope=alexnet_v2_arg_scope, num_classes=1001, preprocessing='vgg',
+                   logits_scopes=('alexnet_v2/fc8',), default_image_size=224)
 def alexnet_v2(inputs,
                num_classes=1000,
                is_training=True,
@@ -74,8 +76,3 @@ def alexnet_v2(inputs,
   """
   return ALEXNET_V2.build(inputs, num_classes, is_training, dropout_keep_prob,
                           spatial_squeeze, scope, global_pool, reuse)
-
-
-alexnet_v2.default_image_size = 224
-registry.register(arg_scope=alexnet_v2_arg_scope, num_classes=1001, preprocessing='vgg',
-                  logits_scopes=('alexnet_v2/fc8',))(alexnet_v2)

@@ -41,7 +41,7 @@ def build(name, num_classes=None, image_size=None, is_training=False):
     with scopes.arg_scope(spec.arg_scope()):
       logits, _ = spec.network_fn(
           images, num_classes=spec.num_classes if num_classes is None else num_classes,
-          is_training=is_training, **spec.network_kwargs)
+          is_training=is_training)
   return graph, logits
 
 

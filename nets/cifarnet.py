@@ -37,6 +37,8 @@ def cifarnet_arg_scope(weight_decay=0.004):
                        activation_fn=tf.nn.relu))
 
 
+@registry.register(arg_scope=cifarnet_arg_scope, num_classes=1001, preprocessing='cifarnet',
+                   logits_scopes=('CifarNet/logits',), default_image_size=32)
 def cifarnet(images,
              num_classes=10,
              is_training=False,
@@ -82,8 +84,3 @@ def cifarnet(images,
         activation_fn=None, scope='logits')
     end_points['Predictions'] = prediction_fn(logits, scope='Predictions')
   return logits, end_points
-
-
-cifarnet.default_image_size = 32
-registry.register(arg_scope=cifarnet_arg_scope, num_classes=1001, preprocessing='cifarnet',
-                  logits_scopes=('CifarNet/logits',))(cifarnet)

@@ -33,6 +33,30 @@ def i3d_base(inputs, final_endpoint='Mixed_5c', scope='InceptionV1'):
                         final_endpoint=final_endpoint, scope=scope)
 
 
+def i3d_arg_scope(weight_decay=1e-7, batch_norm_decay=0.999, batch_norm_epsilon=0.001,
+                  use_renorm=False, separable_conv3d=False):
+  """Defaults for I3D: ReLU and batch norm (no scale) on every 3-D convolution,
+  L2 decay, the batch-norm statistics in the 'moving_vars' collection.
+
+  Args:
+    weight_decay: L2 decay of the convolution weights.
+    batch_norm_decay, batch_norm_epsilon: of the batch norms.
+    use_renorm: batch renormalization (Ioffe, 2017) in every batch norm.
+    separable_conv3d: each 3-D convolution spanning frames becomes a spatial
+      one and a temporal one (`<scope>/temporal`), as in S3D.
+
+  Returns:
+    A `scopes.Scope`.
+  """
+  return s3dg.video_arg_scope(weight_decay, batch_norm_decay, batch_norm_epsilon,
+                              use_renorm, separable_conv3d)
+
+
+# No official checkpoint; 1001 classes as for the other TF-Slim nets. Video
+# input has no preprocessing of ours yet: 'inception' is the per-frame one.
+@registry.register(arg_scope=i3d_arg_scope, num_classes=1001, preprocessing='inception',
+                   logits_scopes=('InceptionV1/Logits',), default_image_size=224,
+                   input_frames=64)
 def i3d(inputs, num_classes=1000, dropout_keep_prob=0.8, is_training=True,
         prediction_fn=slim.softmax, spatial_squeeze=True, reuse=None, scope='InceptionV1'):
   """I3D video classifier; trained on 64 frames of 224x224.
@@ -59,29 +83,3 @@ def i3d(inputs, num_classes=1000, dropout_keep_prob=0.8, is_training=True,
       net, end_points = i3d_base(inputs, scope=sc)
       return s3dg.video_classifier(net, end_points, num_classes, dropout_keep_prob,
                                    spatial_squeeze, prediction_fn)
-
-
-def i3d_arg_scope(weight_decay=1e-7, batch_norm_decay=0.999, batch_norm_epsilon=0.001,
-                  use_renorm=False, separable_conv3d=False):
-  """Defaults for I3D: ReLU and batch norm (no scale) on every 3-D convolution,
-  L2 decay, the batch-norm statistics in the 'moving_vars' collection.
-
-  Args:
-    weight_decay: L2 decay of the convolution weights.
-    batch_norm_decay, batch_norm_epsilon: of the batch norms.
-    use_renorm: batch renormalization (Ioffe, 2017) in every batch norm.
-    separable_conv3d: each 3-D convolution spanning frames becomes a spatial
-      one and a temporal one (`<scope>/temporal`), as in S3D.
-
-  Returns:
-    A `scopes.Scope`.
-  """
-  return s3dg.video_arg_scope(weight_decay, batch_norm_decay, batch_norm_epsilon,
-                              use_renorm, separable_conv3d)
-
-
-i3d.default_image_size = 224
-# No official checkpoint; 1001 classes as for the other TF-Slim nets. Video
-# input has no preprocessing of ours yet: 'inception' is the per-frame one.
-registry.register(arg_scope=i3d_arg_scope, num_classes=1001, preprocessing='inception',
-                  logits_scopes=('InceptionV1/Logits',), input_frames=64)(i3d)

@@ -273,6 +273,3 @@ def inception_resnet_v2(inputs, num_classes=1001, is_training=True,
         logits = flat_classifier(net, end_points, num_classes, dropout_keep_prob,
                                  'AvgPool_1a_8x8')
   return logits, end_points
-
-
-inception_resnet_v2.default_image_size = 299

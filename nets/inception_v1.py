@@ -167,6 +167,5 @@ def inception_v1(inputs,
   return logits, end_points
 
 
-inception_v1.default_image_size = 224
 
 inception_v1_arg_scope = inception_utils.inception_arg_scope

@@ -217,6 +217,5 @@ def inception_v2(inputs,
   return logits, end_points
 
 
-inception_v2.default_image_size = 224
 
 inception_v2_arg_scope = inception_utils.inception_arg_scope

@@ -212,6 +212,5 @@ def inception_v3(inputs,
   return logits, end_points
 
 
-inception_v3.default_image_size = 299
 
 inception_v3_arg_scope = inception_utils.inception_arg_scope

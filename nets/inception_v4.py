@@ -186,5 +186,4 @@ def inception_v4(inputs, num_classes=1001, is_training=True,
   return logits, end_points
 
 
-inception_v4.default_image_size = 299
 inception_v4_arg_scope = inception_utils.inception_arg_scope

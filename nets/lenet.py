@@ -25,6 +25,8 @@ def lenet_arg_scope(weight_decay=0.0):
       activation_fn=tf.nn.relu)
 
 
+@registry.register(arg_scope=lenet_arg_scope, num_classes=1001, preprocessing='lenet',
+                   logits_scopes=('LeNet/fc4',), default_image_size=28)
 def lenet(images,
           num_classes=10,
           is_training=False,
@@ -66,8 +68,3 @@ def lenet(images,
         net, num_classes, activation_fn=None, scope='fc4')
   end_points['Predictions'] = prediction_fn(logits, scope='Predictions')
   return logits, end_points
-
-
-lenet.default_image_size = 28
-registry.register(arg_scope=lenet_arg_scope, num_classes=1001, preprocessing='lenet',
-                  logits_scopes=('LeNet/fc4',))(lenet)

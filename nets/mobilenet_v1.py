@@ -153,9 +153,6 @@ def mobilenet_v1(inputs, num_classes=1000, dropout_keep_prob=0.999, is_training=
   return logits, end_points
 
 
-mobilenet_v1.default_image_size = 224
-
-
 def mobilenet_v1_arg_scope(is_training=True, weight_decay=0.00004, stddev=0.09,
                            regularize_depthwise=False, batch_norm_decay=0.9997,
                            batch_norm_epsilon=0.001,
@@ -192,16 +189,17 @@ def mobilenet_v1_arg_scope(is_training=True, weight_decay=0.00004, stddev=0.09,
                        weights_regularizer=regularizer if regularize_depthwise else None))
 
 
-def _variant(multiplier, name, checkpoint):
-  return registry.register_partial(
-      mobilenet_v1, name, {'depth_multiplier': multiplier}, arg_scope=mobilenet_v1_arg_scope,
-      num_classes=1001, preprocessing='inception', logits_scopes=('MobilenetV1/Logits',),
-      checkpoint=checkpoint)
-
-
-registry.register(arg_scope=mobilenet_v1_arg_scope, num_classes=1001, preprocessing='inception',
-                  logits_scopes=('MobilenetV1/Logits',),
-                  checkpoint='mobilenet_v1_1.0_224.tgz')(mobilenet_v1)
-mobilenet_v1_075 = _variant(0.75, 'mobilenet_v1_075', 'mobilenet_v1_0.75_224.tgz')
-mobilenet_v1_050 = _variant(0.50, 'mobilenet_v1_050', 'mobilenet_v1_0.5_160.tgz')
-mobilenet_v1_025 = _variant(0.25, 'mobilenet_v1_025', 'mobilenet_v1_0.25_128.tgz')
+# TF-Slim's four published depths; the 0.5 and 0.25 checkpoints were trained at
+# 160 and 128 pixels but keep 224 as the models' default size, as TF-Slim does.
+VARIANTS = registry.register_variants(mobilenet_v1, {
+    'mobilenet_v1': dict(checkpoint='mobilenet_v1_1.0_224.tgz'),
+    'mobilenet_v1_075': dict(args={'depth_multiplier': 0.75},
+                             checkpoint='mobilenet_v1_0.75_224.tgz'),
+    'mobilenet_v1_050': dict(args={'depth_multiplier': 0.50}, checkpoint='mobilenet_v1_0.5_160.tgz'),
+    'mobilenet_v1_025': dict(args={'depth_multiplier': 0.25},
+                             checkpoint='mobilenet_v1_0.25_128.tgz'),
+}, arg_scope=mobilenet_v1_arg_scope, num_classes=1001, preprocessing='inception',
+   logits_scopes=('MobilenetV1/Logits',), default_image_size=224)
+mobilenet_v1_075 = VARIANTS['mobilenet_v1_075']
+mobilenet_v1_050 = VARIANTS['mobilenet_v1_050']
+mobilenet_v1_025 = VARIANTS['mobilenet_v1_025']

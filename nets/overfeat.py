@@ -43,6 +43,8 @@ OVERFEAT = convnet.ConvNet(
     fc8_defaults=convnet.FC8_DEFAULTS)
 
 
+@registry.register(arg_scope=overfeat_arg_scope, num_classes=1001, preprocessing='vgg',
+                   logits_scopes=('overfeat/fc8',), default_image_size=231)
 def overfeat(inputs,
              num_classes=1000,
              is_training=True,
@@ -74,8 +76,3 @@ def overfeat(inputs,
   """
   return OVERFEAT.build(inputs, num_classes, is_training, dropout_keep_prob,
                         spatial_squeeze, scope, global_pool, reuse)
-
-
-overfeat.default_image_size = 231
-registry.register(arg_scope=overfeat_arg_scope, num_classes=1001, preprocessing='vgg',
-                  logits_scopes=('overfeat/fc8',))(overfeat)

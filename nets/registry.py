@@ -1,13 +1,22 @@
 """The model registry: name -> everything a binary needs to know about a net.
 
-Each family module registers its models with the `register` decorator, next to
+A family module registers a single model with the `register` decorator, next to
 the function it describes:
 
-    @registry.register(arg_scope=vgg_arg_scope, num_classes=1000,
-                       preprocessing='vgg', logits_scopes=('vgg_16/fc8',),
-                       checkpoint='vgg_16_2016_08_28.tar.gz')
-    def vgg_16(inputs, num_classes=1000, ...):
+    @registry.register(arg_scope=lenet_arg_scope, num_classes=1001, preprocessing='lenet',
+                       logits_scopes=('LeNet/fc4',), default_image_size=28)
+    def lenet(images, num_classes=10, ...):
 
+and a family of variants of one function with a table, `register_variants`:
+each row names a model, the arguments fixed for it and the spec fields that
+are its own; the fields all rows share are given once:
+
+    VARIANTS = registry.register_variants(mobilenet_v1, {
+        'mobilenet_v1': dict(checkpoint='mobilenet_v1_1.0_224.tgz'),
+        'mobilenet_v1_075': dict(args={'depth_multiplier': 0.75}, checkpoint=...),
+    }, arg_scope=mobilenet_v1_arg_scope, num_classes=1001, ...)
+
+A misspelt spec field or fixed argument fails at registration, naming it.
 `get(name)`, `list_models('resnet*')` and TF-Slim's `get_network_fn` read it.
 """
 
@@ -62,7 +71,8 @@ class ModelSpec:
 
   Attributes:
     name: the registry name, e.g. 'resnet_v1_50'.
-    network_fn: `fn(images, num_classes, is_training, ...) -> (logits, end_points)`.
+    network_fn: `fn(images, num_classes, is_training, ...) -> (logits, end_points)`;
+      for a variant, the family's function with the variant's arguments fixed.
     arg_scope_fn: the model's `*_arg_scope(**params)` factory.
     default_image_size: the input height and width it was trained at.
     num_classes: classes of the official checkpoint (1001 has a background
@@ -71,8 +81,6 @@ class ModelSpec:
     logits_scopes: the classifier scopes (Logits, AuxLogits) to leave out
       when fine-tuning to another number of classes.
     checkpoint: file name of the official TF-Slim checkpoint, or None.
-    network_kwargs: fixed keyword arguments of `network_fn` for this name
-      (a depth multiplier, ...).
     input_frames: the frames of a video model's [batch, frames, height,
       width, 3] input; None for image models.
   """
@@ -84,7 +92,6 @@ class ModelSpec:
   preprocessing: str
   logits_scopes: tuple
   checkpoint: Optional[str] = None
-  network_kwargs: dict = dataclasses.field(default_factory=dict)
   input_frames: Optional[int] = None
 
   def input_shape(self, batch=1, size=None):
@@ -118,39 +125,92 @@ class ModelSpec:
     return scope
 
 
-def register(name=None, *, arg_scope, num_classes, preprocessing,
-             logits_scopes, checkpoint=None, default_image_size=None,
-             input_frames=None, **network_kwargs):
+# The spec fields a module writes: `arg_scope` is ModelSpec's `arg_scope_fn`.
+_FIELDS = {'arg_scope': 'arg_scope_fn', 'num_classes': 'num_classes',
+           'preprocessing': 'preprocessing', 'logits_scopes': 'logits_scopes',
+           'default_image_size': 'default_image_size', 'checkpoint': 'checkpoint',
+           'input_frames': 'input_frames'}
+_REQUIRED = ('arg_scope', 'num_classes', 'preprocessing', 'logits_scopes',
+             'default_image_size')
+
+
+def register(name=None, **fields):
   """Decorator: registers the network function under `name` (its own name by
-  default). `default_image_size`, when given, also becomes the function's
-  attribute (TF-Slim's `fn.default_image_size`); otherwise it is read from it."""
+  default) with the spec `fields` (`arg_scope`, `num_classes`, `preprocessing`,
+  `logits_scopes`, `default_image_size`, and optionally `checkpoint` and
+  `input_frames`). `default_image_size` also becomes the function's attribute,
+  as TF-Slim's `fn.default_image_size`."""
 
   def decorator(fn):
-    key = name or fn.__name__
-    if key in _MODELS:
-      raise ValueError('model %r is registered twice' % key)
-    if default_image_size:
-      fn.default_image_size = default_image_size
-    size = getattr(fn, 'default_image_size', None)
-    if size is None:
-      raise ValueError('model %r has no default_image_size' % key)
-    _MODELS[key] = ModelSpec(key, fn, arg_scope, size, num_classes,
-                             preprocessing, tuple(logits_scopes), checkpoint,
-                             dict(network_kwargs), input_frames)
+    _add(name or fn.__name__, fn, fields)
     return fn
 
   return decorator
 
 
-def register_partial(fn, name, fixed, **spec):
-  """Registers `functools.partial(fn, **fixed)` as `name` (a depth multiplier,
-  a conv-defs table, ...) with `register`'s `spec`; returns the partial, which
-  keeps `fn`'s name `name`, docstring and attributes."""
-  model = functools.partial(fn, **fixed)
+def register_variants(fn, table, **shared):
+  """Registers a family of variants of `fn` from a table.
+
+  Args:
+    fn: the family's network function.
+    table: {name: row}; a row holds the spec fields of that variant and,
+      under 'args', the arguments of `fn` fixed for it (none: `fn` itself).
+      '{name}' in a logits scope stands for the row's name.
+    **shared: the spec fields of every row (a row's own win).
+
+  Returns:
+    {name: the variant's network function}: `functools.partial(fn, **args)`
+    named `name`, with `fn`'s docstring and `default_image_size`.
+  """
+  models = {}
+  for name, row in table.items():
+    fields = dict(shared, **row)
+    args = fields.pop('args', {})
+    fields['logits_scopes'] = tuple(s.format(name=name) for s in fields.get('logits_scopes', ()))
+    models[name] = _add(name, _fixed(fn, name, args) if args else fn, fields)
+  return models
+
+
+def _fixed(fn, name, args):
+  """`fn` with `args` fixed, named `name`; an argument `fn` lacks fails here.
+
+  Its signature is `fn`'s with the fixed arguments as defaults (a caller may
+  still give them), less the keyword-only ones `fn` requires: those say which
+  variant it is (a VGG configuration, a ResNet depth), as TF-Slim's separate
+  functions do by name.
+  """
+  signature = inspect.signature(fn)
+  unknown = sorted(set(args) - set(signature.parameters))
+  if unknown:
+    raise ValueError('model %r fixes %s, which %s does not take; its arguments: %s' % (
+        name, ', '.join(unknown), fn.__name__, ', '.join(signature.parameters)))
+  model = functools.partial(fn, **args)
   functools.update_wrapper(model, fn)
   model.__name__ = name
-  register(name, **spec)(model)
+  model.__signature__ = signature.replace(parameters=[
+      p.replace(default=args.get(p.name, p.default)) for p in signature.parameters.values()
+      if not (p.name in args and p.kind == p.KEYWORD_ONLY and p.default is p.empty)])
   return model
+
+
+def _add(name, fn, fields):
+  problems = []
+  unknown = sorted(set(fields) - set(_FIELDS))
+  if unknown:
+    problems.append('unknown spec field %s' % ', '.join(map(repr, unknown)))
+  missing = [f for f in _REQUIRED if f not in fields]
+  if missing:
+    problems.append('missing %s' % ', '.join(map(repr, missing)))
+  if problems:
+    raise ValueError('model %r: %s; the spec fields are %s' % (
+        name, '; '.join(problems), ', '.join(_FIELDS)))
+  if name in _MODELS:
+    raise ValueError('model %r is registered twice' % name)
+  spec = dict((_FIELDS[k], v) for k, v in fields.items())
+  spec['logits_scopes'] = tuple(spec['logits_scopes'])
+  _MODELS[name] = ModelSpec(name=name, network_fn=fn, **spec)
+  fn.default_image_size = fields['default_image_size']
+  return fn
 
 
 def _load():
@@ -202,12 +262,11 @@ def get_network_fn(name, num_classes, weight_decay=0.0, is_training=False,
 
   @functools.wraps(spec.network_fn)
   def network_fn(images, **kwargs):
-    call_kwargs = dict(spec.network_kwargs, **kwargs)
     in_force = scopes.merge(scopes.current_arg_scope(), scope)
     in_force.origin = scope.origin
     with scopes.arg_scope(in_force):
       return spec.network_fn(images, num_classes=num_classes,
-                             is_training=is_training, **call_kwargs)
+                             is_training=is_training, **kwargs)
 
   network_fn.default_image_size = spec.default_image_size
   return network_fn

@@ -128,44 +128,39 @@ def resnet_v1_block(scope, base_depth, num_units, stride):
                             resnet_utils.bottleneck_units(base_depth, num_units, stride))
 
 
-# Official checkpoints (converted from Caffe; 1000 classes, no background).
-_CHECKPOINTS = {
-    50: 'resnet_v1_50_2016_08_28.tar.gz',
-    101: 'resnet_v1_101_2016_08_28.tar.gz',
-    152: 'resnet_v1_152_2016_08_28.tar.gz',
-    200: None,
-}
-
-
-def _model(num_layers):
-  """`resnet_v1_<num_layers>`, with TF-Slim's signature, registered."""
-  name = 'resnet_v1_%d' % num_layers
-
-  def model(inputs, num_classes=None, is_training=True, global_pool=True,
-            output_stride=None, spatial_squeeze=True, store_non_strided_activations=False,
-            min_base_depth=8, depth_multiplier=1, reuse=None, scope=name):
-    blocks = resnet_utils.standard_blocks(
-        resnet_v1_block, num_layers,
-        depth_fn=lambda depth: max(int(depth * depth_multiplier), min_base_depth))
-    return resnet_v1(inputs, blocks, num_classes, is_training, global_pool=global_pool,
-                     output_stride=output_stride, include_root_block=True,
-                     spatial_squeeze=spatial_squeeze,
-                     store_non_strided_activations=store_non_strided_activations,
-                     reuse=reuse, scope=scope)
-
-  model.__name__ = model.__qualname__ = name
-  model.__doc__ = """ResNet-%d v1 (units per block: %s); see `resnet_v1`.
+def resnet_v1_standard(inputs, num_classes=None, is_training=True, global_pool=True,
+                       output_stride=None, spatial_squeeze=True,
+                       store_non_strided_activations=False, min_base_depth=8,
+                       depth_multiplier=1, reuse=None, scope=None, *, num_layers):
+  """The ImageNet ResNet v1 of `num_layers` (50, 101, 152, 200: units per
+  block in `resnet_utils.UNITS_PER_BLOCK`); see `resnet_v1`.
 
   `depth_multiplier` scales each block's depth, which stays at least
   `min_base_depth` (x4 at the block output).
-  """ % (num_layers, resnet_utils.UNITS_PER_BLOCK[num_layers])
-  model.default_image_size = resnet_v1.default_image_size
-  return registry.register(
-      arg_scope=resnet_arg_scope, num_classes=1000, preprocessing='vgg',
-      logits_scopes=(name + '/logits',), checkpoint=_CHECKPOINTS[num_layers])(model)
+  """
+  blocks = resnet_utils.standard_blocks(
+      resnet_v1_block, num_layers,
+      depth_fn=lambda depth: max(int(depth * depth_multiplier), min_base_depth))
+  return resnet_v1(inputs, blocks, num_classes, is_training, global_pool=global_pool,
+                   output_stride=output_stride, include_root_block=True,
+                   spatial_squeeze=spatial_squeeze,
+                   store_non_strided_activations=store_non_strided_activations,
+                   reuse=reuse, scope=scope)
 
 
-resnet_v1_50 = _model(50)
-resnet_v1_101 = _model(101)
-resnet_v1_152 = _model(152)
-resnet_v1_200 = _model(200)
+# resnet_v1_50 ... resnet_v1_200: the depth and TF-Slim's scope name fixed. The
+# official checkpoints were converted from Caffe: 1000 classes, no background.
+VARIANTS = registry.register_variants(resnet_v1_standard, {
+    'resnet_v1_50': dict(args={'num_layers': 50, 'scope': 'resnet_v1_50'},
+                         checkpoint='resnet_v1_50_2016_08_28.tar.gz'),
+    'resnet_v1_101': dict(args={'num_layers': 101, 'scope': 'resnet_v1_101'},
+                          checkpoint='resnet_v1_101_2016_08_28.tar.gz'),
+    'resnet_v1_152': dict(args={'num_layers': 152, 'scope': 'resnet_v1_152'},
+                          checkpoint='resnet_v1_152_2016_08_28.tar.gz'),
+    'resnet_v1_200': dict(args={'num_layers': 200, 'scope': 'resnet_v1_200'}),
+}, arg_scope=resnet_arg_scope, num_classes=1000, preprocessing='vgg',
+   logits_scopes=('{name}/logits',), default_image_size=224)
+resnet_v1_50 = VARIANTS['resnet_v1_50']
+resnet_v1_101 = VARIANTS['resnet_v1_101']
+resnet_v1_152 = VARIANTS['resnet_v1_152']
+resnet_v1_200 = VARIANTS['resnet_v1_200']

@@ -124,36 +124,30 @@ def resnet_v2_block(scope, base_depth, num_units, stride):
                             resnet_utils.bottleneck_units(base_depth, num_units, stride))
 
 
-# Official checkpoints (trained at Google; 1001 classes, 0 = background).
-_CHECKPOINTS = {
-    50: 'resnet_v2_50_2017_04_14.tar.gz',
-    101: 'resnet_v2_101_2017_04_14.tar.gz',
-    152: 'resnet_v2_152_2017_04_14.tar.gz',
-    200: None,
-}
+def resnet_v2_standard(inputs, num_classes=None, is_training=True, global_pool=True,
+                       output_stride=None, spatial_squeeze=True, reuse=None, scope=None, *,
+                       num_layers):
+  """The ImageNet ResNet v2 of `num_layers` (50, 101, 152, 200: units per
+  block in `resnet_utils.UNITS_PER_BLOCK`); see `resnet_v2`."""
+  blocks = resnet_utils.standard_blocks(resnet_v2_block, num_layers)
+  return resnet_v2(inputs, blocks, num_classes, is_training, global_pool=global_pool,
+                   output_stride=output_stride, include_root_block=True,
+                   spatial_squeeze=spatial_squeeze, reuse=reuse, scope=scope)
 
 
-def _model(num_layers):
-  """`resnet_v2_<num_layers>`, with TF-Slim's signature, registered."""
-  name = 'resnet_v2_%d' % num_layers
-
-  def model(inputs, num_classes=None, is_training=True, global_pool=True,
-            output_stride=None, spatial_squeeze=True, reuse=None, scope=name):
-    blocks = resnet_utils.standard_blocks(resnet_v2_block, num_layers)
-    return resnet_v2(inputs, blocks, num_classes, is_training, global_pool=global_pool,
-                     output_stride=output_stride, include_root_block=True,
-                     spatial_squeeze=spatial_squeeze, reuse=reuse, scope=scope)
-
-  model.__name__ = model.__qualname__ = name
-  model.__doc__ = 'ResNet-%d v2 (units per block: %s); see `resnet_v2`.' % (
-      num_layers, resnet_utils.UNITS_PER_BLOCK[num_layers])
-  model.default_image_size = resnet_v2.default_image_size
-  return registry.register(
-      arg_scope=resnet_arg_scope, num_classes=1001, preprocessing='inception',
-      logits_scopes=(name + '/logits',), checkpoint=_CHECKPOINTS[num_layers])(model)
-
-
-resnet_v2_50 = _model(50)
-resnet_v2_101 = _model(101)
-resnet_v2_152 = _model(152)
-resnet_v2_200 = _model(200)
+# resnet_v2_50 ... resnet_v2_200: the depth and TF-Slim's scope name fixed. The
+# official checkpoints were trained at Google: 1001 classes, 0 = background.
+VARIANTS = registry.register_variants(resnet_v2_standard, {
+    'resnet_v2_50': dict(args={'num_layers': 50, 'scope': 'resnet_v2_50'},
+                         checkpoint='resnet_v2_50_2017_04_14.tar.gz'),
+    'resnet_v2_101': dict(args={'num_layers': 101, 'scope': 'resnet_v2_101'},
+                          checkpoint='resnet_v2_101_2017_04_14.tar.gz'),
+    'resnet_v2_152': dict(args={'num_layers': 152, 'scope': 'resnet_v2_152'},
+                          checkpoint='resnet_v2_152_2017_04_14.tar.gz'),
+    'resnet_v2_200': dict(args={'num_layers': 200, 'scope': 'resnet_v2_200'}),
+}, arg_scope=resnet_arg_scope, num_classes=1001, preprocessing='inception',
+   logits_scopes=('{name}/logits',), default_image_size=224)
+resnet_v2_50 = VARIANTS['resnet_v2_50']
+resnet_v2_101 = VARIANTS['resnet_v2_101']
+resnet_v2_152 = VARIANTS['resnet_v2_152']
+resnet_v2_200 = VARIANTS['resnet_v2_200']

@@ -140,6 +140,15 @@ def s3dg_base(inputs, first_temporal_kernel_size=3, temporal_conv_startat='Conv2
                           concat_axis=data_format.index('C'))
 
 
+def s3dg_arg_scope(weight_decay=1e-7, batch_norm_decay=0.999, batch_norm_epsilon=0.001):
+  """I3D's defaults, and separable spatio-temporal convolutions."""
+  return video_arg_scope(weight_decay, batch_norm_decay, batch_norm_epsilon,
+                         separable_conv3d=True)
+
+
+@registry.register(arg_scope=s3dg_arg_scope, num_classes=1001, preprocessing='inception',
+                   logits_scopes=('InceptionV1/Logits',), default_image_size=224,
+                   input_frames=64)
 def s3dg(inputs, num_classes=1000, first_temporal_kernel_size=3,
          temporal_conv_startat='Conv2d_2c_3x3', gating_startat='Conv2d_2c_3x3',
          final_endpoint='Mixed_5c', min_depth=16, depth_multiplier=1.0, dropout_keep_prob=0.8,
@@ -176,9 +185,6 @@ def s3dg(inputs, num_classes=1000, first_temporal_kernel_size=3,
         net = tf.transpose(net, [0, 2, 3, 4, 1])
       return video_classifier(net, end_points, num_classes, dropout_keep_prob, spatial_squeeze,
                               prediction_fn)
-
-
-s3dg.default_image_size = 224
 
 
 def video_classifier(net, end_points, num_classes, dropout_keep_prob, spatial_squeeze,
@@ -228,13 +234,3 @@ def video_arg_scope(weight_decay, batch_norm_decay, batch_norm_epsilon, use_reno
                        activation_fn=tf.nn.relu, normalizer_fn=slim.batch_norm,
                        normalizer_params=batch_norm),
       scopes.scope_for([conv3d_spatiotemporal], separable=separable_conv3d))
-
-
-def s3dg_arg_scope(weight_decay=1e-7, batch_norm_decay=0.999, batch_norm_epsilon=0.001):
-  """I3D's defaults, and separable spatio-temporal convolutions."""
-  return video_arg_scope(weight_decay, batch_norm_decay, batch_norm_epsilon,
-                         separable_conv3d=True)
-
-
-registry.register(arg_scope=s3dg_arg_scope, num_classes=1001, preprocessing='inception',
-                  logits_scopes=('InceptionV1/Logits',), input_frames=64)(s3dg)

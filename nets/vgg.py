@@ -82,63 +82,36 @@ _ARGS_DOC = """
 """
 
 
-def _register(checkpoint=None):
-  """Registers a VGG configuration; its docstring gains the shared Args."""
-
-  def decorator(fn):
-    fn.__doc__ += _ARGS_DOC
-    fn.default_image_size = 224
-    return registry.register(arg_scope=vgg_arg_scope, num_classes=1000,
-                             preprocessing='vgg', logits_scopes=(fn.__name__ + '/fc8',),
-                             checkpoint=checkpoint)(fn)
-
-  return decorator
-
-
-@_register()
-def vgg_a(inputs,
-          num_classes=1000,
-          is_training=True,
-          dropout_keep_prob=0.5,
-          spatial_squeeze=True,
-          reuse=None,
-          scope='vgg_a',
-          fc_conv_padding='VALID',
-          global_pool=False):
-  """VGG 11, configuration A: 8 convolutions in stages of (1, 1, 2, 2, 2)."""
-  return _build('vgg_a', inputs, num_classes, is_training, dropout_keep_prob,
+def vgg(inputs,
+        num_classes=1000,
+        is_training=True,
+        dropout_keep_prob=0.5,
+        spatial_squeeze=True,
+        reuse=None,
+        scope=None,
+        fc_conv_padding='VALID',
+        global_pool=False,
+        *,
+        configuration):
+  return _build(configuration, inputs, num_classes, is_training, dropout_keep_prob,
                 spatial_squeeze, reuse, scope, fc_conv_padding, global_pool)
 
 
-@_register(checkpoint='vgg_16_2016_08_28.tar.gz')
-def vgg_16(inputs,
-           num_classes=1000,
-           is_training=True,
-           dropout_keep_prob=0.5,
-           spatial_squeeze=True,
-           reuse=None,
-           scope='vgg_16',
-           fc_conv_padding='VALID',
-           global_pool=False):
-  """VGG 16, configuration D: 13 convolutions in stages of (2, 2, 3, 3, 3)."""
-  return _build('vgg_16', inputs, num_classes, is_training, dropout_keep_prob,
-                spatial_squeeze, reuse, scope, fc_conv_padding, global_pool)
+vgg.__doc__ = """VGG in one of the paper's configurations (`STAGES`): 'vgg_a' (VGG 11,
+  configuration A), 'vgg_16' (D) or 'vgg_19' (E); `configuration` names it.""" + _ARGS_DOC
 
-
-@_register(checkpoint='vgg_19_2016_08_28.tar.gz')
-def vgg_19(inputs,
-           num_classes=1000,
-           is_training=True,
-           dropout_keep_prob=0.5,
-           spatial_squeeze=True,
-           reuse=None,
-           scope='vgg_19',
-           fc_conv_padding='VALID',
-           global_pool=False):
-  """VGG 19, configuration E: 16 convolutions in stages of (2, 2, 4, 4, 4)."""
-  return _build('vgg_19', inputs, num_classes, is_training, dropout_keep_prob,
-                spatial_squeeze, reuse, scope, fc_conv_padding, global_pool)
-
+# The three models: `vgg` with its configuration, and TF-Slim's scope name, fixed.
+VARIANTS = registry.register_variants(vgg, {
+    'vgg_a': dict(args={'configuration': 'vgg_a', 'scope': 'vgg_a'}),
+    'vgg_16': dict(args={'configuration': 'vgg_16', 'scope': 'vgg_16'},
+                   checkpoint='vgg_16_2016_08_28.tar.gz'),
+    'vgg_19': dict(args={'configuration': 'vgg_19', 'scope': 'vgg_19'},
+                   checkpoint='vgg_19_2016_08_28.tar.gz'),
+}, arg_scope=vgg_arg_scope, num_classes=1000, preprocessing='vgg',
+   logits_scopes=('{name}/fc8',), default_image_size=224)
+vgg_a = VARIANTS['vgg_a']
+vgg_16 = VARIANTS['vgg_16']
+vgg_19 = VARIANTS['vgg_19']
 
 # TF-Slim's aliases, by the paper's configuration letters.
 vgg_d = vgg_16

@@ -1,5 +1,9 @@
 """The registry: names, specs, TF-Slim's get_network_fn, scope parameters."""
 
+import inspect
+import os
+import re
+
 import pytest
 import tensorflow as tf
 
@@ -92,3 +96,48 @@ def test_inception_family_in_one_import():
   assert (inception.inception_resnet_v2_arg_scope
           is inception_resnet_v2.inception_resnet_v2_arg_scope)
   assert inception.inception_v1.default_image_size == 224
+
+
+def test_a_misspelt_spec_field_or_argument_fails_at_registration():
+  def net(images, num_classes=10, is_training=True, scope='Net'):
+    return images, {}
+
+  fields = dict(arg_scope=lambda: {}, num_classes=10, preprocessing='lenet',
+                logits_scopes=('Net/logits',), default_image_size=28)
+  with pytest.raises(ValueError, match=r"model 'typo_net': unknown spec field 'chekpoint'; "
+                                       r"the spec fields are arg_scope, num_classes"):
+    registry.register('typo_net', chekpoint='x.tgz', **fields)(net)
+  with pytest.raises(ValueError, match=r"model 'short_net': missing 'default_image_size'"):
+    registry.register('short_net', **{k: v for k, v in fields.items()
+                                      if k != 'default_image_size'})(net)
+  with pytest.raises(ValueError, match=r"model 'wide_net' fixes depth_multiplier, which net does "
+                                       r"not take; its arguments: images, num_classes"):
+    registry.register_variants(net, {'wide_net': dict(args={'depth_multiplier': 2})}, **fields)
+  assert not {'typo_net', 'short_net', 'wide_net'} & set(registry.list_models())
+
+
+def test_variants_share_one_function_and_keep_tf_slims_signatures():
+  from nets import resnet_v1
+  from nets import vgg
+  spec = registry.get('resnet_v1_101')
+  assert spec.network_fn is resnet_v1.resnet_v1_101
+  assert spec.network_fn.func is resnet_v1.resnet_v1_standard
+  assert spec.logits_scopes == ('resnet_v1_101/logits',)
+  params = inspect.signature(resnet_v1.resnet_v1_101).parameters
+  assert 'num_layers' not in params and params['scope'].default == 'resnet_v1_101'
+  assert vgg.vgg_19.__name__ == 'vgg_19' and vgg.vgg_19.default_image_size == 224
+  assert registry.get('mobilenet_v2').network_fn.default_image_size == 224
+
+
+def test_every_module_that_registers_is_a_family():
+  """A module registering models but missing from FAMILIES would register
+  nothing until something else imported it."""
+  root = os.path.dirname(os.path.dirname(os.path.abspath(registry.__file__)))
+  registering = set()
+  for folder, _, files in os.walk(os.path.join(root, 'nets')):
+    for name in files:
+      path = os.path.join(folder, name)
+      if (name.endswith('.py') and path != registry.__file__
+          and re.search(r'registry\.register', open(path).read())):
+        registering.add(os.path.relpath(path, root)[:-3].replace(os.sep, '.'))
+  assert registering == set(registry.FAMILIES)

@@ -84,9 +84,6 @@ def mobilenet(input_tensor, num_classes=1001, depth_multiplier=1.0, scope='Mobil
                          multiplier=depth_multiplier, **kwargs)
 
 
-mobilenet.default_image_size = 224
-
-
 def mobilenet_base(input_tensor, depth_multiplier=1.0, **kwargs):
   """MobileNet v2 without its classifier."""
   return mobilenet(input_tensor, depth_multiplier=depth_multiplier, base_only=True, **kwargs)
@@ -99,15 +96,15 @@ def training_scope(is_training=True, weight_decay=0.00004, stddev=0.09, dropout_
                             dropout_keep_prob=dropout_keep_prob, bn_decay=bn_decay)
 
 
-_SPEC = dict(arg_scope=training_scope, num_classes=1001, preprocessing='inception',
-             logits_scopes=('MobilenetV2/Logits',), default_image_size=224)
-registry.register('mobilenet_v2', checkpoint='mobilenet_v2_1.0_224.tgz', **_SPEC)(mobilenet)
-mobilenet_v2_140 = registry.register_partial(
-    mobilenet, 'mobilenet_v2_140', {'depth_multiplier': 1.4},
-    checkpoint='mobilenet_v2_1.4_224.tgz', **_SPEC)
+VARIANTS = registry.register_variants(mobilenet, {
+    'mobilenet_v2': dict(checkpoint='mobilenet_v2_1.0_224.tgz'),
+    'mobilenet_v2_140': dict(args={'depth_multiplier': 1.4}, checkpoint='mobilenet_v2_1.4_224.tgz'),
+    'mobilenet_v2_035': dict(args={'depth_multiplier': 0.35, 'finegrain_classification_mode': True},
+                             checkpoint='mobilenet_v2_0.35_224.tgz'),
+}, arg_scope=training_scope, num_classes=1001, preprocessing='inception',
+   logits_scopes=('MobilenetV2/Logits',), default_image_size=224)
+mobilenet_v2_140 = VARIANTS['mobilenet_v2_140']
+mobilenet_v2_035 = VARIANTS['mobilenet_v2_035']
+# TF-Slim's 0.5 variant (no official checkpoint, so not registered).
 mobilenet_v2_050 = functools.partial(mobilenet, depth_multiplier=0.50,
                                      finegrain_classification_mode=True)
-mobilenet_v2_035 = registry.register_partial(
-    mobilenet, 'mobilenet_v2_035',
-    {'depth_multiplier': 0.35, 'finegrain_classification_mode': True},
-    checkpoint='mobilenet_v2_0.35_224.tgz', **_SPEC)

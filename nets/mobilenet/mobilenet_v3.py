@@ -202,6 +202,7 @@ def mobilenet(input_tensor, num_classes=1001, depth_multiplier=1.0, scope='Mobil
                        multiplier=depth_multiplier, use_groupnorm=use_groupnorm, **kwargs)
 
 
+# TF-Slim's attribute of the family function (its variants are registered below).
 mobilenet.default_image_size = 224
 
 
@@ -212,16 +213,23 @@ def training_scope(is_training=True, weight_decay=0.00004, stddev=0.09, dropout_
                             dropout_keep_prob=dropout_keep_prob, bn_decay=bn_decay)
 
 
-def _variant(name, scope='MobilenetV3', **fixed):
-  return registry.register_partial(
-      mobilenet, name, dict(fixed, scope=scope), arg_scope=training_scope, num_classes=1001,
-      preprocessing='inception', logits_scopes=(scope + '/Logits',), default_image_size=224)
-
-
-large = _variant('mobilenet_v3_large', conv_defs=V3_LARGE)
-small = _variant('mobilenet_v3_small', conv_defs=V3_SMALL)
-large_minimalistic = _variant('mobilenet_v3_large_minimalistic', conv_defs=V3_LARGE_MINIMALISTIC)
-small_minimalistic = _variant('mobilenet_v3_small_minimalistic', conv_defs=V3_SMALL_MINIMALISTIC)
-edge_tpu = _variant('mobilenet_edgetpu', scope='MobilenetEdgeTPU', conv_defs=V3_EDGETPU)
-edge_tpu_075 = _variant('mobilenet_edgetpu_075', scope='MobilenetEdgeTPU', conv_defs=V3_EDGETPU,
-                        depth_multiplier=0.75, finegrain_classification_mode=True)
+# One function, its conv-defs table (and scope) fixed for each model.
+VARIANTS = registry.register_variants(mobilenet, {
+    'mobilenet_v3_large': dict(args={'conv_defs': V3_LARGE}),
+    'mobilenet_v3_small': dict(args={'conv_defs': V3_SMALL}),
+    'mobilenet_v3_large_minimalistic': dict(args={'conv_defs': V3_LARGE_MINIMALISTIC}),
+    'mobilenet_v3_small_minimalistic': dict(args={'conv_defs': V3_SMALL_MINIMALISTIC}),
+    'mobilenet_edgetpu': dict(args={'conv_defs': V3_EDGETPU, 'scope': 'MobilenetEdgeTPU'},
+                              logits_scopes=('MobilenetEdgeTPU/Logits',)),
+    'mobilenet_edgetpu_075': dict(args={'conv_defs': V3_EDGETPU, 'scope': 'MobilenetEdgeTPU',
+                                        'depth_multiplier': 0.75,
+                                        'finegrain_classification_mode': True},
+                                  logits_scopes=('MobilenetEdgeTPU/Logits',)),
+}, arg_scope=training_scope, num_classes=1001, preprocessing='inception',
+   logits_scopes=('MobilenetV3/Logits',), default_image_size=224)
+large = VARIANTS['mobilenet_v3_large']
+small = VARIANTS['mobilenet_v3_small']
+large_minimalistic = VARIANTS['mobilenet_v3_large_minimalistic']
+small_minimalistic = VARIANTS['mobilenet_v3_small_minimalistic']
+edge_tpu = VARIANTS['mobilenet_edgetpu']
+edge_tpu_075 = VARIANTS['mobilenet_edgetpu_075']

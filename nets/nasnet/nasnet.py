@@ -215,6 +215,10 @@ def build(base_fn, cell_defs, images, num_classes, is_training, final_endpoint, 
 _NASNET_CELLS = (utils.NASNET_A_NORMAL, utils.NASNET_A_REDUCTION)
 
 
+@registry.register('nasnet_cifar', arg_scope=nasnet_cifar_arg_scope, num_classes=1001,
+                   preprocessing='cifarnet',
+                   logits_scopes=('final_layer/FC', 'aux_11/aux_logits/FC'),
+                   default_image_size=32)
 def build_nasnet_cifar(images, num_classes, is_training=True, config=None, current_step=None,
                        reuse=None):
   """NASNet-A for CIFAR-10 (32x32 inputs)."""
@@ -222,6 +226,11 @@ def build_nasnet_cifar(images, num_classes, is_training=True, config=None, curre
                config or cifar_config(), current_step, 0, reuse, stem_type='cifar')
 
 
+@registry.register('nasnet_mobile', arg_scope=nasnet_mobile_arg_scope, num_classes=1001,
+                   preprocessing='inception',
+                   logits_scopes=('final_layer/FC', 'aux_7/aux_logits/FC'),
+                   checkpoint='nasnet-a_mobile_04_10_2017.tar.gz',
+                   default_image_size=224)
 def build_nasnet_mobile(images, num_classes, is_training=True, final_endpoint=None, config=None,
                         current_step=None, reuse=None):
   """NASNet-A Mobile (224x224 inputs)."""
@@ -230,26 +239,14 @@ def build_nasnet_mobile(images, num_classes, is_training=True, final_endpoint=No
                stem_type='imagenet')
 
 
+@registry.register('nasnet_large', arg_scope=nasnet_large_arg_scope, num_classes=1001,
+                   preprocessing='inception',
+                   logits_scopes=('final_layer/FC', 'aux_11/aux_logits/FC'),
+                   checkpoint='nasnet-a_large_04_10_2017.tar.gz',
+                   default_image_size=331)
 def build_nasnet_large(images, num_classes, is_training=True, final_endpoint=None, config=None,
                        current_step=None, reuse=None):
   """NASNet-A Large (331x331 inputs)."""
   return build(_build_nasnet_base, _NASNET_CELLS, images, num_classes, is_training,
                final_endpoint, config or large_imagenet_config(), current_step, 2, reuse,
                stem_type='imagenet')
-
-
-build_nasnet_cifar.default_image_size = 32
-build_nasnet_mobile.default_image_size = 224
-build_nasnet_large.default_image_size = 331
-
-registry.register('nasnet_cifar', arg_scope=nasnet_cifar_arg_scope, num_classes=1001,
-                  preprocessing='cifarnet',
-                  logits_scopes=('final_layer/FC', 'aux_11/aux_logits/FC'))(build_nasnet_cifar)
-registry.register('nasnet_mobile', arg_scope=nasnet_mobile_arg_scope, num_classes=1001,
-                  preprocessing='inception',
-                  logits_scopes=('final_layer/FC', 'aux_7/aux_logits/FC'),
-                  checkpoint='nasnet-a_mobile_04_10_2017.tar.gz')(build_nasnet_mobile)
-registry.register('nasnet_large', arg_scope=nasnet_large_arg_scope, num_classes=1001,
-                  preprocessing='inception',
-                  logits_scopes=('final_layer/FC', 'aux_11/aux_logits/FC'),
-                  checkpoint='nasnet-a_large_04_10_2017.tar.gz')(build_nasnet_large)

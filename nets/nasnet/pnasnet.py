@@ -67,6 +67,11 @@ def _build_pnasnet_base(images, normal_cell, num_classes, config, is_training, f
   return nasnet.classifier(net, end_points, num_classes, config)
 
 
+@registry.register('pnasnet_large', arg_scope=pnasnet_large_arg_scope, num_classes=1001,
+                   preprocessing='inception',
+                   logits_scopes=('final_layer/FC', 'aux_7/aux_logits/FC'),
+                   checkpoint='pnasnet-5_large_2017_12_13.tar.gz',
+                   default_image_size=331)
 def build_pnasnet_large(images, num_classes, is_training=True, final_endpoint=None, config=None,
                         reuse=None):
   """PNASNet-5 Large (331x331 inputs)."""
@@ -75,6 +80,11 @@ def build_pnasnet_large(images, num_classes, is_training=True, final_endpoint=No
                       reuse)
 
 
+@registry.register('pnasnet_mobile', arg_scope=pnasnet_mobile_arg_scope, num_classes=1001,
+                   preprocessing='inception',
+                   logits_scopes=('final_layer/FC', 'aux_5/aux_logits/FC'),
+                   checkpoint='pnasnet-5_mobile_2017_12_13.tar.gz',
+                   default_image_size=224)
 def build_pnasnet_mobile(images, num_classes, is_training=True, final_endpoint=None, config=None,
                          reuse=None):
   """PNASNet-5 Mobile (224x224 inputs)."""
@@ -84,15 +94,3 @@ def build_pnasnet_mobile(images, num_classes, is_training=True, final_endpoint=N
 
 
 PNasNetNormalCell = utils.cell_class(utils.PNASNET_NORMAL, 'PNasNetNormalCell')
-
-build_pnasnet_large.default_image_size = 331
-build_pnasnet_mobile.default_image_size = 224
-
-registry.register('pnasnet_large', arg_scope=pnasnet_large_arg_scope, num_classes=1001,
-                  preprocessing='inception',
-                  logits_scopes=('final_layer/FC', 'aux_7/aux_logits/FC'),
-                  checkpoint='pnasnet-5_large_2017_12_13.tar.gz')(build_pnasnet_large)
-registry.register('pnasnet_mobile', arg_scope=pnasnet_mobile_arg_scope, num_classes=1001,
-                  preprocessing='inception',
-                  logits_scopes=('final_layer/FC', 'aux_5/aux_logits/FC'),
-                  checkpoint='pnasnet-5_mobile_2017_12_13.tar.gz')(build_pnasnet_mobile)
