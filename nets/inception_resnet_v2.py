@@ -2,8 +2,8 @@
 the Impact of Residual Connections"), with TF-Slim's API and checkpoint names.
 
 The stem and the reductions are tables of `nets.inception_blocks` items. A
-residual block concatenates the branches of its table (built by
-`inception_v4.build_branches`), projects them back to the input depth with a
+residual block concatenates the branches of its table (a scopeless
+`inception_blocks.block`), projects them back to the input depth with a
 1x1 convolution (bias, no batch norm), scales that by 0.17, 0.10 or 0.20 (for
 the 35x35, 17x17 and 8x8 blocks) and adds it to its input.
 """
@@ -13,16 +13,15 @@ import tf_slim as slim
 
 import scopes
 from nets import registry
-from nets.inception_blocks import aux_classifier
 from nets.inception_blocks import avg_pool
 from nets.inception_blocks import block
 from nets.inception_blocks import build
 from nets.inception_blocks import build_base
-from nets.inception_blocks import build_branches
 from nets.inception_blocks import conv
 from nets.inception_blocks import end_point_names
-from nets.inception_blocks import flat_classifier
 from nets.inception_blocks import max_pool
+from nets.inception_heads import aux_classifier
+from nets.inception_heads import flat_classifier
 
 # The branches of the residual blocks (Figures 16, 17 and 19 of the paper).
 BLOCK35 = (
@@ -88,7 +87,7 @@ _END_POINTS = _STEM_END_POINTS + ['Mixed_6a', 'PreAuxLogits', 'Mixed_7a', 'Conv2
 
 def _residual_block(net, branches, scale, activation_fn, scope, default_scope, reuse):
   with tf.compat.v1.variable_scope(scope, default_scope, [net], reuse=reuse):
-    mixed = build_branches(net, branches)
+    mixed = build(net, block(None, *branches))
     up = slim.conv2d(mixed, net.shape[3], 1, normalizer_fn=None, activation_fn=None,
                      scope='Conv2d_1x1')
     scaled_up = up * scale

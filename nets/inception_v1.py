@@ -30,7 +30,7 @@ _ROOT = (
 )
 
 # Branches: 1x1 | 1x1 -> 3x3 | 1x1 -> 3x3 | 3x3 max pool -> 1x1.
-_MODULES = (
+_MIXED_BLOCKS = (
     block('Mixed_3b',
           [conv(64, 1, 'Conv2d_0a_1x1')],
           [conv(96, 1, 'Conv2d_0a_1x1'), conv(128, 3, 'Conv2d_0b_3x3')],
@@ -106,7 +106,7 @@ def inception_v1_base(inputs,
   Raises:
     ValueError: `final_endpoint` is not one of the above.
   """
-  table = (_ROOT if include_root_block else ()) + _MODULES
+  table = (_ROOT if include_root_block else ()) + _MIXED_BLOCKS
   with tf.compat.v1.variable_scope(scope, 'InceptionV1', [inputs]):
     with scopes.arg_scope([slim.conv2d, slim.fully_connected],
                           weights_initializer=trunc_normal(0.01)):

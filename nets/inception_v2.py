@@ -19,9 +19,9 @@ from nets.inception_blocks import build_base
 from nets.inception_blocks import conv
 from nets.inception_blocks import depth_fn
 from nets.inception_blocks import max_pool
-from nets.inception_blocks import pooled_logits
 from nets.inception_blocks import reduced_kernel_size_for_small_input
 from nets.inception_blocks import separable_conv
+from nets.inception_heads import pooled_classifier
 from scopes import trunc_normal  # noqa: F401  (TF-Slim's module attribute)
 
 _reduced_kernel_size_for_small_input = reduced_kernel_size_for_small_input
@@ -37,7 +37,7 @@ _ROOT = (
 
 # The 1x1 convolutions that narrow a branch start at stddev 0.09, those after
 # a pooling at 0.1; the rest take the arg_scope's initializer.
-_MODULES = (
+_MIXED_BLOCKS = (
     block('Mixed_3b',
           [conv(64, 1, 'Conv2d_0a_1x1')],
           [conv(64, 1, 'Conv2d_0a_1x1', stddev=0.09), conv(64, 3, 'Conv2d_0b_3x3')],
@@ -155,7 +155,7 @@ def inception_v2_base(inputs,
   if data_format == 'NCHW' and use_separable_conv:
     raise ValueError('separable convolutions need data_format NHWC; use '
                      'use_separable_conv=False with NCHW.')
-  table = (_root(use_separable_conv, depth) if include_root_block else ()) + _MODULES
+  table = (_root(use_separable_conv, depth) if include_root_block else ()) + _MIXED_BLOCKS
   with tf.compat.v1.variable_scope(scope, 'InceptionV2', [inputs]):
     with scopes.arg_scope([slim.conv2d, slim.max_pool2d, slim.avg_pool2d,
                            slim.separable_conv2d],
@@ -207,13 +207,8 @@ def inception_v2(inputs,
     with scopes.arg_scope([slim.batch_norm, slim.dropout], is_training=is_training):
       net, end_points = inception_v2_base(
           inputs, scope=scope, min_depth=min_depth, depth_multiplier=depth_multiplier)
-      with tf.compat.v1.variable_scope('Logits'):
-        logits = pooled_logits(net, end_points, num_classes, [7, 7], dropout_keep_prob,
-                               spatial_squeeze, global_pool, 'global_pool')
-      if not num_classes:
-        return logits, end_points
-      end_points['Logits'] = logits
-      end_points['Predictions'] = prediction_fn(logits, scope='Predictions')
+      logits = pooled_classifier(net, end_points, num_classes, [7, 7], dropout_keep_prob,
+                                 spatial_squeeze, global_pool, 'global_pool', prediction_fn)
   return logits, end_points
 
 

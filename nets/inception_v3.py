@@ -21,8 +21,8 @@ from nets.inception_blocks import conv
 from nets.inception_blocks import depth_fn
 from nets.inception_blocks import fork
 from nets.inception_blocks import max_pool
-from nets.inception_blocks import pooled_logits
 from nets.inception_blocks import reduced_kernel_size_for_small_input
+from nets.inception_heads import pooled_classifier
 from scopes import trunc_normal
 
 _reduced_kernel_size_for_small_input = reduced_kernel_size_for_small_input
@@ -75,7 +75,7 @@ def _mixed_7(scope, branch_1_3x1):
 
 
 # The odd names below are those of the official checkpoint.
-_MODULES = (
+_MIXED_BLOCKS = (
     _mixed_5('Mixed_5b', 32),
     _mixed_5('Mixed_5c', 64, branch_1=('Conv2d_0b_1x1', 'Conv_1_0c_5x5')),
     _mixed_5('Mixed_5d', 64),
@@ -99,7 +99,7 @@ _MODULES = (
     _mixed_7('Mixed_7c', 'Conv2d_0c_3x1'),
 )
 
-_TABLE = _STEM + _MODULES
+_TABLE = _STEM + _MIXED_BLOCKS
 
 
 def inception_v3_base(inputs,
@@ -202,13 +202,8 @@ def inception_v3(inputs,
       if create_aux_logits and num_classes:
         end_points['AuxLogits'] = _aux_logits(end_points['Mixed_6e'], num_classes, depth,
                                               spatial_squeeze)
-      with tf.compat.v1.variable_scope('Logits'):
-        logits = pooled_logits(net, end_points, num_classes, [8, 8], dropout_keep_prob,
-                               spatial_squeeze, global_pool, 'GlobalPool')
-      if not num_classes:
-        return logits, end_points
-      end_points['Logits'] = logits
-      end_points['Predictions'] = prediction_fn(logits, scope='Predictions')
+      logits = pooled_classifier(net, end_points, num_classes, [8, 8], dropout_keep_prob,
+                                 spatial_squeeze, global_pool, 'GlobalPool', prediction_fn)
   return logits, end_points
 
 

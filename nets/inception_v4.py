@@ -13,15 +13,15 @@ import tf_slim as slim
 import scopes
 from nets import inception_utils
 from nets import registry
-from nets.inception_blocks import aux_classifier
 from nets.inception_blocks import avg_pool
 from nets.inception_blocks import block
-from nets.inception_blocks import build_branches
+from nets.inception_blocks import build
 from nets.inception_blocks import build_base
 from nets.inception_blocks import conv
-from nets.inception_blocks import flat_classifier
 from nets.inception_blocks import fork
 from nets.inception_blocks import max_pool
+from nets.inception_heads import aux_classifier
+from nets.inception_heads import flat_classifier
 
 V = 'VALID'  # layers without a padding take the SAME of the net's arg_scope
 
@@ -97,7 +97,7 @@ def build_module(net, branches, scope, default_scope, reuse=None):
   scope=None gives the default name, made unique, as in TF-Slim."""
   with tf.compat.v1.variable_scope(scope, default_scope, [net], reuse=reuse):
     with scopes.arg_scope(_LAYERS, stride=1, padding='SAME'):
-      return build_branches(net, branches)
+      return build(net, block(None, *branches))
 
 
 def block_inception_a(inputs, scope=None, reuse=None):
