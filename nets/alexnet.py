@@ -10,6 +10,7 @@ from nets.convnet import FC_DEFAULTS
 from nets.convnet import Conv
 from nets.convnet import ConvNet
 from nets.convnet import Pool
+from nets.convnet import network_fn
 from nets.convnet import classic_arg_scope
 
 
@@ -43,36 +44,10 @@ ALEXNET_V2 = ConvNet(
     fc8_defaults=FC8_DEFAULTS)
 
 
-@registry.register(arg_scope=alexnet_v2_arg_scope, num_classes=1001, preprocessing='vgg',
-                   logits_scopes=('alexnet_v2/fc8',), default_image_size=224)
-def alexnet_v2(inputs,
-               num_classes=1000,
-               is_training=True,
-               dropout_keep_prob=0.5,
-               spatial_squeeze=True,
-               scope='alexnet_v2',
-               global_pool=False,
-               reuse=None):
-  """AlexNet v2; build it under `alexnet_v2_arg_scope()`.
+alexnet_v2 = registry.register(
+    arg_scope=alexnet_v2_arg_scope, num_classes=1001, preprocessing='vgg',
+    logits_scopes=('alexnet_v2/fc8',), default_image_size=224)(network_fn(
+        ALEXNET_V2, """AlexNet v2; build it under `alexnet_v2_arg_scope()`.
 
   At 224x224 the trunk ends at 5x5 and fc6 (5x5 VALID) at 1x1; larger inputs
-  give spatial logits (use `spatial_squeeze=False`, or `global_pool=True`).
-
-  Args:
-    inputs: a float tensor [batch, height, width, 3].
-    num_classes: outputs of fc8; 0 or None returns the fc7 features (before
-      dropout7).
-    is_training: dropout is active when True.
-    dropout_keep_prob: keep probability of the dropout before fc7 and fc8.
-    spatial_squeeze: squeeze the 1x1 spatial dimensions of the logits.
-    scope: the top variable scope.
-    global_pool: average fc7 over its spatial dimensions first.
-    reuse: reuse the variables of an earlier call under the same scope.
-
-  Returns:
-    (logits, end_points): logits [batch, num_classes] (or 4-D when not
-    squeezed, or the features when num_classes is 0), and a dict of
-    intermediate activations.
-  """
-  return ALEXNET_V2.build(inputs, num_classes, is_training, dropout_keep_prob,
-                          spatial_squeeze, scope, global_pool, reuse)
+  give spatial logits (use `spatial_squeeze=False`, or `global_pool=True`)."""))

@@ -9,6 +9,7 @@ variables.
 """
 
 import collections
+import inspect
 
 import tensorflow as tf
 import tf_slim as slim
@@ -75,6 +76,54 @@ class ConvNet(collections.namedtuple(
         net = tf.squeeze(net, [1, 2], name='fc8/squeezed')
       end_points[sc.name + '/fc8'] = net
       return net, end_points
+
+
+# The Args and Returns of the family's network functions; `document` writes
+# them in each function's parameter order.
+ARG_DOCS = {
+    'inputs': 'a float tensor [batch, height, width, 3].',
+    'num_classes': 'outputs of fc8; 0 or None returns the fc7 features (before\n'
+                   '      dropout7).',
+    'is_training': 'dropout is active when True.',
+    'dropout_keep_prob': 'keep probability of the dropout before fc7 and fc8.',
+    'spatial_squeeze': 'squeeze the 1x1 spatial dimensions of the logits.',
+    'reuse': 'reuse the variables of an earlier call under the same scope.',
+    'scope': 'the top variable scope.',
+    'global_pool': 'average fc7 over its spatial dimensions first.',
+}
+RETURNS_DOC = """(logits, end_points): logits [batch, num_classes] (or 4-D when not
+    squeezed, or the features when num_classes is 0), and a dict of
+    intermediate activations keyed by scope name ('<scope>/conv1', ...,
+    '<scope>/fc8')."""
+
+
+def document(fn, summary, **arg_docs):
+  """Sets `fn.__doc__`: `summary`, then Args (from `ARG_DOCS`, or `arg_docs`
+  for the arguments it lacks) in `fn`'s parameter order, then Returns."""
+  docs = dict(ARG_DOCS, **arg_docs)
+  args = ''.join('    %s: %s\n' % (name, docs[name]) for name in inspect.signature(fn).parameters)
+  fn.__doc__ = '%s\n\n  Args:\n%s\n  Returns:\n    %s\n' % (summary, args, RETURNS_DOC)
+  return fn
+
+
+def network_fn(convnet, summary):
+  """TF-Slim's network function of `convnet` (AlexNet v2's and OverFeat's
+  signature), named `convnet.name` and with its top scope as the default
+  `scope`; `summary` opens its docstring."""
+
+  def fn(inputs,
+         num_classes=1000,
+         is_training=True,
+         dropout_keep_prob=0.5,
+         spatial_squeeze=True,
+         scope=convnet.name,
+         global_pool=False,
+         reuse=None):
+    return convnet.build(inputs, num_classes, is_training, dropout_keep_prob,
+                         spatial_squeeze, scope, global_pool, reuse)
+
+  fn.__name__ = fn.__qualname__ = convnet.name
+  return document(fn, summary)
 
 
 def classic_arg_scope(weight_decay, biases_initializer, pool_padding=None):

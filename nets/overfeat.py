@@ -43,36 +43,10 @@ OVERFEAT = convnet.ConvNet(
     fc8_defaults=convnet.FC8_DEFAULTS)
 
 
-@registry.register(arg_scope=overfeat_arg_scope, num_classes=1001, preprocessing='vgg',
-                   logits_scopes=('overfeat/fc8',), default_image_size=231)
-def overfeat(inputs,
-             num_classes=1000,
-             is_training=True,
-             dropout_keep_prob=0.5,
-             spatial_squeeze=True,
-             scope='overfeat',
-             global_pool=False,
-             reuse=None):
-  """OverFeat; build it under `overfeat_arg_scope()`.
+overfeat = registry.register(
+    arg_scope=overfeat_arg_scope, num_classes=1001, preprocessing='vgg',
+    logits_scopes=('overfeat/fc8',), default_image_size=231)(convnet.network_fn(
+        OVERFEAT, """OverFeat; build it under `overfeat_arg_scope()`.
 
   At 231x231 the trunk ends at 6x6 and fc6 (6x6 VALID) at 1x1; larger inputs
-  give spatial logits (use `spatial_squeeze=False`, or `global_pool=True`).
-
-  Args:
-    inputs: a float tensor [batch, height, width, 3].
-    num_classes: outputs of fc8; 0 or None returns the fc7 features (before
-      dropout7).
-    is_training: dropout is active when True.
-    dropout_keep_prob: keep probability of the dropout before fc7 and fc8.
-    spatial_squeeze: squeeze the 1x1 spatial dimensions of the logits.
-    scope: the top variable scope.
-    global_pool: average fc7 over its spatial dimensions first.
-    reuse: reuse the variables of an earlier call under the same scope.
-
-  Returns:
-    (logits, end_points): logits [batch, num_classes] (or 4-D when not
-    squeezed, or the features when num_classes is 0), and a dict of
-    intermediate activations.
-  """
-  return OVERFEAT.build(inputs, num_classes, is_training, dropout_keep_prob,
-                        spatial_squeeze, scope, global_pool, reuse)
+  give spatial logits (use `spatial_squeeze=False`, or `global_pool=True`)."""))

@@ -59,29 +59,6 @@ def _build(name, inputs, num_classes, is_training, dropout_keep_prob,
                    spatial_squeeze, scope, global_pool, reuse)
 
 
-_ARGS_DOC = """
-
-  Args:
-    inputs: a float tensor [batch, height, width, 3].
-    num_classes: outputs of fc8; 0 or None returns the fc7 features (before
-      dropout7).
-    is_training: dropout is active when True.
-    dropout_keep_prob: keep probability of the dropout before fc7 and fc8.
-    spatial_squeeze: squeeze the 1x1 spatial dimensions of the logits.
-    reuse: reuse the variables of an earlier call under the same scope.
-    scope: the top variable scope.
-    fc_conv_padding: padding of the 7x7 fc6; 'SAME' keeps the spatial size,
-      so a larger input gives a logits map of pool5's size.
-    global_pool: average fc7 over its spatial dimensions first.
-
-  Returns:
-    (logits, end_points): logits [batch, num_classes] (or 4-D when not
-    squeezed, or the features when num_classes is 0), and a dict of
-    intermediate activations keyed by scope name (e.g. 'vgg_16/conv1/conv1_1',
-    ..., 'vgg_16/fc8').
-"""
-
-
 def vgg(inputs,
         num_classes=1000,
         is_training=True,
@@ -97,8 +74,11 @@ def vgg(inputs,
                 spatial_squeeze, reuse, scope, fc_conv_padding, global_pool)
 
 
-vgg.__doc__ = """VGG in one of the paper's configurations (`STAGES`): 'vgg_a' (VGG 11,
-  configuration A), 'vgg_16' (D) or 'vgg_19' (E); `configuration` names it.""" + _ARGS_DOC
+convnet.document(
+    vgg, "VGG in one of the paper's configurations (`STAGES`).",
+    fc_conv_padding="padding of the 7x7 fc6; 'SAME' keeps the spatial size,\n"
+                    "      so a larger input gives a logits map of pool5's size.",
+    configuration="'vgg_a' (VGG 11, configuration A), 'vgg_16' (D) or 'vgg_19' (E).")
 
 # The three models: `vgg` with its configuration, and TF-Slim's scope name, fixed.
 VARIANTS = registry.register_variants(vgg, {
