@@ -30,15 +30,10 @@ def inception_arg_scope(weight_decay=0.00004,
   Returns:
     A `scopes.Scope`.
   """
+  # The arguments are layer_scope's, by name.
   return scopes.layer_scope(
-      weight_decay=weight_decay,
+      **locals(),
       weights_initializer=slim.variance_scaling_initializer(),
-      activation_fn=activation_fn,
-      use_batch_norm=use_batch_norm,
-      batch_norm_decay=batch_norm_decay,
-      batch_norm_epsilon=batch_norm_epsilon,
-      batch_norm_scale=batch_norm_scale,
-      batch_norm_updates_collections=batch_norm_updates_collections,
       batch_norm_variables_collections={
           'beta': None,
           'gamma': None,

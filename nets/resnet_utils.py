@@ -202,21 +202,13 @@ def resnet_arg_scope(weight_decay=0.0001,
   Returns:
     A `scopes.Scope`.
   """
-  params = scopes.batch_norm_params(batch_norm_decay, batch_norm_epsilon, batch_norm_scale,
-                                    batch_norm_updates_collections)
-  return scopes.merge(
-      # ResNet v2 calls slim.batch_norm itself (preact, postnorm): it keeps
-      # these parameters even without batch norm after the convs.
-      scopes.scope_for([slim.batch_norm], **params),
-      scopes.layer_scope(weight_decay=weight_decay,
-                         weights_initializer=slim.variance_scaling_initializer(),
-                         activation_fn=activation_fn,
-                         use_batch_norm=use_batch_norm,
-                         batch_norm_decay=batch_norm_decay,
-                         batch_norm_epsilon=batch_norm_epsilon,
-                         batch_norm_scale=batch_norm_scale,
-                         batch_norm_updates_collections=batch_norm_updates_collections,
-                         pool_padding='SAME'))
+  # The arguments are layer_scope's, by name. ResNet v2 calls slim.batch_norm
+  # itself (preact, postnorm): it keeps these parameters even without batch
+  # norm after the convs.
+  return scopes.layer_scope(**locals(),
+                            weights_initializer=slim.variance_scaling_initializer(),
+                            batch_norm_defaults=True,
+                            pool_padding='SAME')
 
 
 # Helpers of resnet_v1 and resnet_v2: the parts of the network around the blocks.

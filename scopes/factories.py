@@ -79,6 +79,7 @@ def layer_scope(weight_decay=0.0,
                 batch_norm_updates_collections=UPDATE_OPS,
                 batch_norm_fused=None,
                 batch_norm_variables_collections=None,
+                batch_norm_defaults=None,
                 layers=(slim.conv2d,),
                 regularize_also=(),
                 conv_padding=None,
@@ -93,6 +94,9 @@ def layer_scope(weight_decay=0.0,
     use_batch_norm: give `layers` `slim.batch_norm` as their normalizer, with
       the `batch_norm_*` parameters, which also become the defaults of
       `slim.batch_norm` itself (nets that call it directly agree).
+    batch_norm_defaults: whether `slim.batch_norm` gets those parameters;
+      None: when `use_batch_norm`. True serves nets that call batch norm
+      themselves even when their convolutions have none (ResNet v2).
     layers: the slim ops that get all of the above (conv2d, fully_connected,
       separable_conv2d, ...).
     regularize_also: ops that only get the weight decay.
@@ -110,16 +114,17 @@ def layer_scope(weight_decay=0.0,
   if biases_initializer is not None:
     layer_defaults['biases_initializer'] = biases_initializer
   parts = []
+  params = batch_norm_params(
+      batch_norm_decay, batch_norm_epsilon, batch_norm_scale,
+      batch_norm_updates_collections, batch_norm_fused,
+      batch_norm_variables_collections)
   if use_batch_norm:
-    params = batch_norm_params(
-        batch_norm_decay, batch_norm_epsilon, batch_norm_scale,
-        batch_norm_updates_collections, batch_norm_fused,
-        batch_norm_variables_collections)
     layer_defaults.update(normalizer_fn=slim.batch_norm,
                           normalizer_params=params)
-    parts.append(scope_for([slim.batch_norm], **params))
   else:
     layer_defaults.update(normalizer_fn=None)
+  if use_batch_norm if batch_norm_defaults is None else batch_norm_defaults:
+    parts.append(scope_for([slim.batch_norm], **params))
   parts.append(scope_for(regularize_also, weights_regularizer=regularizer))
   parts.append(scope_for(layers, **layer_defaults))
   if conv_padding is not None:
