@@ -46,7 +46,7 @@ class ConvNet(collections.namedtuple(
 
   def build(self, inputs, num_classes, is_training, dropout_keep_prob,
             spatial_squeeze, scope, global_pool, reuse):
-    """Builds the net; the arguments are those of `alexnet_v2`.
+    """Builds the net; the arguments are those of `network_fn`'s functions.
 
     Returns:
       (logits, end_points), end points keyed by each layer's scope name

@@ -20,7 +20,6 @@ from nets.inception_blocks import build_base
 from nets.inception_blocks import conv
 from nets.inception_blocks import end_point_names
 from nets.inception_blocks import max_pool
-from nets.inception_heads import aux_classifier
 from nets.inception_heads import flat_classifier
 
 # The branches of the residual blocks (Figures 16, 17 and 19 of the paper).
@@ -263,12 +262,8 @@ def inception_resnet_v2(inputs, num_classes=1001, is_training=True,
       net, end_points = inception_resnet_v2_base(inputs, scope=scope,
                                                  activation_fn=activation_fn)
 
-      if create_aux_logits and num_classes:
-        with tf.compat.v1.variable_scope('AuxLogits'):
-          end_points['AuxLogits'] = aux_classifier(
-              end_points['PreAuxLogits'], num_classes, 'Conv2d_1a_3x3', 'Conv2d_2a_5x5',
-              'Logits')
-      with tf.compat.v1.variable_scope('Logits'):
-        logits = flat_classifier(net, end_points, num_classes, dropout_keep_prob,
-                                 'AvgPool_1a_8x8')
+      logits = flat_classifier(
+          net, end_points, num_classes, dropout_keep_prob, 'AvgPool_1a_8x8',
+          aux_net=end_points['PreAuxLogits'] if create_aux_logits else None,
+          aux_scopes=('Conv2d_1a_3x3', 'Conv2d_2a_5x5', 'Logits'))
   return logits, end_points

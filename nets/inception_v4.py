@@ -20,10 +20,9 @@ from nets.inception_blocks import build_base
 from nets.inception_blocks import conv
 from nets.inception_blocks import fork
 from nets.inception_blocks import max_pool
-from nets.inception_heads import aux_classifier
 from nets.inception_heads import flat_classifier
 
-V = 'VALID'  # layers without a padding take the SAME of the net's arg_scope
+VALID = 'VALID'  # layers without a padding take the SAME of the net's arg_scope
 
 # 35x35x384 -> 35x35x384 (Figure 4).
 INCEPTION_A = (
@@ -34,10 +33,10 @@ INCEPTION_A = (
 )
 # 35x35x384 -> 17x17x1024 (Figure 7, k=192, l=224, m=256, n=384).
 REDUCTION_A = (
-    [conv(384, 3, 'Conv2d_1a_3x3', stride=2, padding=V)],
+    [conv(384, 3, 'Conv2d_1a_3x3', stride=2, padding=VALID)],
     [conv(192, 1, 'Conv2d_0a_1x1'), conv(224, 3, 'Conv2d_0b_3x3'),
-     conv(256, 3, 'Conv2d_1a_3x3', stride=2, padding=V)],
-    [max_pool(3, 'MaxPool_1a_3x3', stride=2, padding=V)],
+     conv(256, 3, 'Conv2d_1a_3x3', stride=2, padding=VALID)],
+    [max_pool(3, 'MaxPool_1a_3x3', stride=2, padding=VALID)],
 )
 # 17x17x1024 -> 17x17x1024 (Figure 5).
 INCEPTION_B = (
@@ -51,10 +50,10 @@ INCEPTION_B = (
 )
 # 17x17x1024 -> 8x8x1536 (Figure 8).
 REDUCTION_B = (
-    [conv(192, 1, 'Conv2d_0a_1x1'), conv(192, 3, 'Conv2d_1a_3x3', stride=2, padding=V)],
+    [conv(192, 1, 'Conv2d_0a_1x1'), conv(192, 3, 'Conv2d_1a_3x3', stride=2, padding=VALID)],
     [conv(256, 1, 'Conv2d_0a_1x1'), conv(256, [1, 7], 'Conv2d_0b_1x7'),
-     conv(320, [7, 1], 'Conv2d_0c_7x1'), conv(320, 3, 'Conv2d_1a_3x3', stride=2, padding=V)],
-    [max_pool(3, 'MaxPool_1a_3x3', stride=2, padding=V)],
+     conv(320, [7, 1], 'Conv2d_0c_7x1'), conv(320, 3, 'Conv2d_1a_3x3', stride=2, padding=VALID)],
+    [max_pool(3, 'MaxPool_1a_3x3', stride=2, padding=VALID)],
 )
 # 8x8x1536 -> 8x8x1536 (Figure 6); the 1x3 / 3x1 pairs fork.
 INCEPTION_C = (
@@ -70,33 +69,34 @@ INCEPTION_C = (
 # The whole base: the stem (Figure 3, 299x299x3 -> 35x35x384), then
 # 4 x A, Reduction-A, 7 x B, Reduction-B, 3 x C.
 INCEPTION_V4 = [
-    conv(32, 3, 'Conv2d_1a_3x3', stride=2, padding=V),
-    conv(32, 3, 'Conv2d_2a_3x3', padding=V),
+    conv(32, 3, 'Conv2d_1a_3x3', stride=2, padding=VALID),
+    conv(32, 3, 'Conv2d_2a_3x3', padding=VALID),
     conv(64, 3, 'Conv2d_2b_3x3'),
     block('Mixed_3a',
-          [max_pool(3, 'MaxPool_0a_3x3', stride=2, padding=V)],
-          [conv(96, 3, 'Conv2d_0a_3x3', stride=2, padding=V)]),
+          [max_pool(3, 'MaxPool_0a_3x3', stride=2, padding=VALID)],
+          [conv(96, 3, 'Conv2d_0a_3x3', stride=2, padding=VALID)]),
     block('Mixed_4a',
-          [conv(64, 1, 'Conv2d_0a_1x1'), conv(96, 3, 'Conv2d_1a_3x3', padding=V)],
+          [conv(64, 1, 'Conv2d_0a_1x1'), conv(96, 3, 'Conv2d_1a_3x3', padding=VALID)],
           [conv(64, 1, 'Conv2d_0a_1x1'), conv(64, [1, 7], 'Conv2d_0b_1x7'),
-           conv(64, [7, 1], 'Conv2d_0c_7x1'), conv(96, 3, 'Conv2d_1a_3x3', padding=V)]),
+           conv(64, [7, 1], 'Conv2d_0c_7x1'), conv(96, 3, 'Conv2d_1a_3x3', padding=VALID)]),
     block('Mixed_5a',
-          [conv(192, 3, 'Conv2d_1a_3x3', stride=2, padding=V)],
-          [max_pool(3, 'MaxPool_1a_3x3', stride=2, padding=V)]),
+          [conv(192, 3, 'Conv2d_1a_3x3', stride=2, padding=VALID)],
+          [max_pool(3, 'MaxPool_1a_3x3', stride=2, padding=VALID)]),
 ] + ([block('Mixed_5' + c, *INCEPTION_A) for c in 'bcde'] +
      [block('Mixed_6a', *REDUCTION_A)] +
      [block('Mixed_6' + c, *INCEPTION_B) for c in 'bcdefgh'] +
      [block('Mixed_7a', *REDUCTION_B)] +
      [block('Mixed_7' + c, *INCEPTION_C) for c in 'bcd'])
 
-_LAYERS = [slim.conv2d, slim.max_pool2d, slim.avg_pool2d]
+# Stride 1 and SAME padding for these, unless a table item says otherwise.
+_SAME_PADDED_LAYERS = [slim.conv2d, slim.max_pool2d, slim.avg_pool2d]
 
 
 def build_module(net, branches, scope, default_scope, reuse=None):
   """A mixed block of `branches` in `variable_scope(scope, default_scope)`:
   scope=None gives the default name, made unique, as in TF-Slim."""
   with tf.compat.v1.variable_scope(scope, default_scope, [net], reuse=reuse):
-    with scopes.arg_scope(_LAYERS, stride=1, padding='SAME'):
+    with scopes.arg_scope(_SAME_PADDED_LAYERS, stride=1, padding='SAME'):
       return build(net, block(None, *branches))
 
 
@@ -142,7 +142,7 @@ def inception_v4_base(inputs, final_endpoint='Mixed_7d', scope=None):
     ValueError: if `final_endpoint` is not one of the above.
   """
   with tf.compat.v1.variable_scope(scope, 'InceptionV4', [inputs]):
-    with scopes.arg_scope(_LAYERS, stride=1, padding='SAME'):
+    with scopes.arg_scope(_SAME_PADDED_LAYERS, stride=1, padding='SAME'):
       return build_base(inputs, INCEPTION_V4, final_endpoint)
 
 
@@ -174,15 +174,11 @@ def inception_v4(inputs, num_classes=1001, is_training=True,
   with tf.compat.v1.variable_scope(scope, 'InceptionV4', [inputs], reuse=reuse) as scope:
     with scopes.arg_scope([slim.batch_norm, slim.dropout], is_training=is_training):
       net, end_points = inception_v4_base(inputs, scope=scope)
-      with scopes.arg_scope(_LAYERS, stride=1, padding='SAME'):
-        if create_aux_logits and num_classes:
-          with tf.compat.v1.variable_scope('AuxLogits'):
-            end_points['AuxLogits'] = aux_classifier(
-                end_points['Mixed_6h'], num_classes, 'AvgPool_1a_5x5', 'Conv2d_2a',
-                'Aux_logits')
-        with tf.compat.v1.variable_scope('Logits'):
-          logits = flat_classifier(net, end_points, num_classes, dropout_keep_prob,
-                                   'AvgPool_1a')
+      with scopes.arg_scope(_SAME_PADDED_LAYERS, stride=1, padding='SAME'):
+        logits = flat_classifier(
+            net, end_points, num_classes, dropout_keep_prob, 'AvgPool_1a',
+            aux_net=end_points['Mixed_6h'] if create_aux_logits else None,
+            aux_scopes=('AvgPool_1a_5x5', 'Conv2d_2a', 'Aux_logits'))
   return logits, end_points
 
 
