@@ -11,6 +11,7 @@ Recomputing a model accepts whatever its code computes now: do it for a new mode
 to its numbers that is meant and said in the commit.
 """
 
+import hashlib
 import json
 import os
 import sys
@@ -21,7 +22,7 @@ for path in (ROOT, TESTS):
   if path not in sys.path:
     sys.path.insert(0, path)
 
-import engine  # noqa: E402,F401 - oneDNN as the binaries and the test suite have it
+import engine  # noqa: E402 - first: oneDNN as the binaries and the test suite have it
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
@@ -55,28 +56,34 @@ def images(shape):
   return np.random.RandomState(INPUT_SEED).uniform(-1, 1, shape).astype(np.float32)
 
 
-def build_and_run(name, shape, num_classes, end_point_names=None):
+def build_and_run(name, shape, num_classes, end_point_names=None, wrapper=False):
   """Builds `name` for `num_classes` in a fresh graph with seeded weights and runs it on the
-  fixed input of `shape`.
+  fixed input of `shape`; through `engine.Network` when `wrapper`, else the registry's
+  `get_network_fn`.
 
-  Returns: (logits as a numpy array, {end point name: numpy array}) for `end_point_names`, or
-  for the ones `pick_end_points` chooses when None.
+  Returns: (logits as a numpy array, {end point name: numpy array} for `end_point_names`, or
+  for the ones `pick_end_points` chooses when None, {variable name: shape}).
   """
   graph = tf.Graph()
   with graph.as_default():
     inputs = tf.compat.v1.placeholder(tf.float32, shape)
-    network_fn = registry.get_network_fn(name, num_classes=num_classes, is_training=False)
-    logits, end_points = network_fn(inputs)
+    if wrapper:
+      logits, end_points = engine.Network.from_registry(name, num_classes=num_classes)(inputs)
+    else:
+      network_fn = registry.get_network_fn(name, num_classes=num_classes, is_training=False)
+      logits, end_points = network_fn(inputs)
     if end_point_names is None:
       end_point_names = pick_end_points(end_points, num_classes)
     missing = [n for n in end_point_names if n not in end_points]
     if missing:
       raise KeyError('%s has no end points %s (it has %s)' % (name, missing, list(end_points)))
+    variables = {v.op.name: v.shape.as_list()
+                 for v in graph.get_collection(tf.compat.v1.GraphKeys.GLOBAL_VARIABLES)}
     with tf.compat.v1.Session(graph=graph, config=session_config()) as session:
       seeded_weights.assign_in_session(session, graph)
       fetched = session.run([logits] + [end_points[n] for n in end_point_names],
                             {inputs: images(shape)})
-  return fetched[0], dict(zip(end_point_names, fetched[1:], strict=True))
+  return fetched[0], dict(zip(end_point_names, fetched[1:], strict=True)), variables
 
 
 def session_config():
@@ -100,11 +107,48 @@ def statistics(array):
           'min': float(array.min()), 'max': float(array.max())}
 
 
-def golden_values(name):
-  logits, end_points = build_and_run(name, input_shape(name), NUM_CLASSES)
-  return {'input_shape': input_shape(name), 'num_classes': NUM_CLASSES,
+def variables_digest(variables):
+  """{count, sha1} of the sorted 'name shape' lines: the variable names and shapes pinned in
+  a few bytes."""
+  lines = ''.join('%s %s\n' % (n, variables[n]) for n in sorted(variables))
+  return {'count': len(variables), 'sha1': hashlib.sha1(lines.encode()).hexdigest()}
+
+
+def golden_values(name, like=None, wrapper=False):
+  """What `name` computes now, in the golden file's format: at `like`'s input, classes and
+  end points (a golden entry), or at this module's choice for a new entry."""
+  shape = like['input_shape'] if like else input_shape(name)
+  num_classes = like['num_classes'] if like else NUM_CLASSES
+  logits, end_points, variables = build_and_run(
+      name, shape, num_classes, list(like['end_points']) if like else None, wrapper)
+  return {'input_shape': shape, 'num_classes': num_classes,
           'logits_shape': list(logits.shape), 'logits': [float(v) for v in logits.ravel()],
-          'end_points': {n: statistics(v) for n, v in end_points.items()}}
+          'end_points': {n: statistics(v) for n, v in end_points.items()},
+          'variables': variables_digest(variables)}
+
+
+# Last-digit differences only: oneDNN picks its kernels by CPU, and a 200-layer net carries
+# float32 rounding forward; anything a code change causes is far larger.
+RTOL = 1e-5
+
+
+def assert_close(actual, expected, what, scale):
+  """`actual` equals `expected` within RTOL, and within RTOL of `scale` for values near 0."""
+  np.testing.assert_allclose(actual, expected, rtol=RTOL, atol=RTOL * scale, err_msg=what)
+
+
+def assert_equals_golden(name, actual, golden):
+  """`actual` (from `golden_values`) has `golden`'s variables, logits and end points."""
+  assert actual['variables'] == golden['variables'], name + ' variables (names and shapes)'
+  assert actual['logits_shape'] == golden['logits_shape'], name
+  expected = np.array(golden['logits'])
+  assert_close(actual['logits'], expected, name + ' logits', np.abs(expected).max())
+  for end_point, stats in golden['end_points'].items():
+    got = actual['end_points'][end_point]
+    assert got['shape'] == stats['shape'], end_point
+    keys = ['mean', 'std', 'min', 'max']
+    assert_close([got[k] for k in keys], [stats[k] for k in keys],
+                 '%s %s %s' % (name, end_point, keys), max(abs(stats['min']), abs(stats['max'])))
 
 
 def load():
