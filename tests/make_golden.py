@@ -1,8 +1,10 @@
 """Golden values: what every registered net computes today, pinned so that no refactor changes it.
 
 Each model is built in a fresh graph at a small input, given weights drawn from a seed per
-variable name (seeded_weights) and a fixed input, and its logits and a few end points' statistics
-are recorded in tests/data/golden/golden.json; tests/test_golden.py rebuilds and compares.
+variable name (seeded_weights) and a fixed input, and its logits, a few end points' statistics
+and a digest of its variable names and shapes are recorded in tests/data/golden/golden.json;
+tests/test_golden.py rebuilds and compares, and test_tf1_behaviour.py does the same under
+`disable_v2_behavior()`.
 
     python tests/make_golden.py                 # every model missing from the file
     python tests/make_golden.py 'resnet_v1*'    # these models, recomputed by today's code

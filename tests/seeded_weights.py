@@ -1,8 +1,9 @@
 """Weights drawn from a seed per variable name, so that two builds of a net (another
 mode, another order of creation, a refactored module) get the same values.
 
-The scale keeps activations finite through 200 layers: kernels ~ N(0, 1/fan_in),
-batch-norm scales and variances near 1, shifts, biases and means near 0.
+The scale keeps the signal alive through 200 layers, so that the logits depend on the
+input: kernels ~ N(0, 2/fan_in) (He's, for ReLU nets; a depthwise kernel's fan-in is its
+window alone), batch-norm scales and variances near 1, shifts, biases and means near 0.
 """
 
 import zlib
@@ -20,8 +21,9 @@ def value(name, shape, dtype='float32'):
   elif leaf in ('beta', 'biases', 'bias', 'moving_mean') or len(shape) <= 1:
     out = rng.normal(0.0, 0.1, shape)
   else:
-    fan_in = int(np.prod(shape[:-1])) or 1
-    out = rng.normal(0.0, 1.0 / np.sqrt(fan_in), shape)
+    window = shape[:-2] if leaf == 'depthwise_weights' else shape[:-1]
+    fan_in = int(np.prod(window)) or 1
+    out = rng.normal(0.0, np.sqrt(2.0 / fan_in), shape)
   return out.astype(dtype)
 
 
