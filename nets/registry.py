@@ -166,7 +166,8 @@ def register_variants(fn, table, **shared):
   for name, row in table.items():
     fields = dict(shared, **row)
     args = fields.pop('args', {})
-    fields['logits_scopes'] = tuple(s.format(name=name) for s in fields.get('logits_scopes', ()))
+    if 'logits_scopes' in fields:  # else _add names it missing
+      fields['logits_scopes'] = tuple(s.format(name=name) for s in fields['logits_scopes'])
     models[name] = _add(name, _fixed(fn, name, args) if args else fn, fields)
   return models
 
