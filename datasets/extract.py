@@ -11,7 +11,10 @@ import os
 import re
 import sys
 
-os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
+import tflogs
+
+if __name__ == '__main__':
+  tflogs.quiet()  # first, before TensorFlow loads and writes its start-up lines
 
 from absl import app  # noqa: E402
 from absl import flags  # noqa: E402

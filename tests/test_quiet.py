@@ -60,6 +60,7 @@ def test_a_short_training_run_shows_none_of_the_startup_lines(short_run):
     ('bench.py', ['--helpshort'], '--models'),
     ('-m nets', ['list', 'lenet'], 'lenet '),
     ('-m datasets.convert', ['--help'], '--output_dir'),
+    ('-m datasets.extract', ['--help'], '--count'),  # a step of make demo
 ])
 def test_every_entry_point_starts_quietly(program, args, shows):
   done = _run(program, *args)
