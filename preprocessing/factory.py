@@ -60,7 +60,10 @@ def get_preprocessing(name, is_training=False, use_grayscale=False):
   Returns:
     `fn(image, output_height, output_width, **kwargs)` mapping one image to one
     float32 [output_height, output_width, channels] image; `kwargs` go to the
-    module's `preprocess_image`.
+    module's `preprocess_image`. With `normalized=False` it returns the pixel
+    values in [0, 255] before the last step, `fn.normalize(pixels)`, which makes
+    them the model's input: what augmentations after the crop and models that
+    take RGB bytes (export.py's uint8 input) split at.
 
   Raises:
     ValueError: if `name` is unknown; the message lists the valid names.
@@ -78,4 +81,5 @@ def get_preprocessing(name, is_training=False, use_grayscale=False):
                                    use_grayscale=use_grayscale, **kwargs)
 
   preprocessing_fn.__doc__ = module.preprocess_image.__doc__
+  preprocessing_fn.normalize = module.normalize
   return preprocessing_fn

@@ -126,8 +126,19 @@ def _given(size):
   return size is not None and (tf.is_tensor(size) or size > 0)
 
 
+def normalize(pixels):
+  """float32 pixel values in [0, 255] -> the model's input in [-1, 1]."""
+  return (pixels / 255.0 - 0.5) * 2.0
+
+
+def _finish(image, normalized):
+  """[0, 1] floats -> the model's input in [-1, 1], or pixel values in [0, 255]."""
+  return (image - 0.5) * 2.0 if normalized else image * 255.0
+
+
 def preprocess_for_train(image, height, width, bbox, fast_mode=True, scope=None,
-                         add_image_summaries=True, random_crop=True, use_grayscale=False):
+                         add_image_summaries=True, random_crop=True, use_grayscale=False,
+                         normalized=True):
   """Distorts one image for training.
 
   Args:
@@ -141,6 +152,8 @@ def preprocess_for_train(image, height, width, bbox, fast_mode=True, scope=None,
     add_image_summaries: write image summaries when a default summary writer is set.
     random_crop: take a random crop around the bounding box first.
     use_grayscale: convert to grayscale (3 identical channels) after distorting.
+    normalized: scale to [-1, 1] (the model's input); False returns pixel values in
+      [0, 255], before `normalize`.
 
   Returns:
     float32 [height, width, 3] image in [-1, 1].
@@ -176,11 +189,11 @@ def preprocess_for_train(image, height, width, bbox, fast_mode=True, scope=None,
       distorted = image_ops.grayscale(distorted)
     if add_image_summaries:
       image_ops.image_summary('final_distorted_image', distorted)
-    return (distorted - 0.5) * 2.0
+    return _finish(distorted, normalized)
 
 
 def preprocess_for_eval(image, height, width, central_fraction=0.875, scope=None,
-                        central_crop=True, use_grayscale=False):
+                        central_crop=True, use_grayscale=False, normalized=True):
   """Prepares one image for evaluation: central crop, bilinear resize, scale.
 
   Args:
@@ -191,6 +204,8 @@ def preprocess_for_eval(image, height, width, central_fraction=0.875, scope=None
     scope: name scope.
     central_crop: take the central crop (when `central_fraction` is set).
     use_grayscale: convert to grayscale (3 identical channels).
+    normalized: scale to [-1, 1] (the model's input); False returns pixel values in
+      [0, 255], before `normalize`.
 
   Returns:
     float32 [height, width, channels] image in [-1, 1].
@@ -203,11 +218,12 @@ def preprocess_for_eval(image, height, width, central_fraction=0.875, scope=None
       image = tf.image.central_crop(image, central_fraction=central_fraction)
     if _given(height) and _given(width):
       image = image_ops.resize(image, height, width)
-    return (image - 0.5) * 2.0
+    return _finish(image, normalized)
 
 
 def preprocess_image(image, height, width, is_training=False, bbox=None, fast_mode=True,
-                     add_image_summaries=True, crop_image=True, use_grayscale=False):
+                     add_image_summaries=True, crop_image=True, use_grayscale=False,
+                     normalized=True):
   """Preprocesses one image for training or evaluation.
 
   Args:
@@ -220,6 +236,8 @@ def preprocess_image(image, height, width, is_training=False, bbox=None, fast_mo
     add_image_summaries: training only: write image summaries when a writer is set.
     crop_image: the random crop (training) or central crop (evaluation).
     use_grayscale: convert to grayscale (3 identical channels).
+    normalized: scale to [-1, 1] (the model's input); False returns pixel values in
+      [0, 255], before `normalize`.
 
   Returns:
     float32 [height, width, 3] image in [-1, 1].
@@ -227,6 +245,7 @@ def preprocess_image(image, height, width, is_training=False, bbox=None, fast_mo
   if is_training:
     return preprocess_for_train(image, height, width, bbox, fast_mode,
                                 add_image_summaries=add_image_summaries,
-                                random_crop=crop_image, use_grayscale=use_grayscale)
+                                random_crop=crop_image, use_grayscale=use_grayscale,
+                                normalized=normalized)
   return preprocess_for_eval(image, height, width, central_crop=crop_image,
-                             use_grayscale=use_grayscale)
+                             use_grayscale=use_grayscale, normalized=normalized)

@@ -7,7 +7,13 @@ import tensorflow as tf
 from preprocessing import image_ops
 
 
-def preprocess_image(image, output_height, output_width, is_training, use_grayscale=False):
+def normalize(pixels):
+  """float32 pixel values in [0, 255] -> the model's input, (x - 128) / 128."""
+  return (pixels - 128.0) / 128.0
+
+
+def preprocess_image(image, output_height, output_width, is_training, use_grayscale=False,
+                     normalized=True):
   """Crops or pads one image to the output size and scales it.
 
   Args:
@@ -16,6 +22,7 @@ def preprocess_image(image, output_height, output_width, is_training, use_graysc
     output_width: output width.
     is_training: unused: training and evaluation are the same.
     use_grayscale: convert to grayscale (3 identical channels).
+    normalized: scale (the model's input); False returns the pixels before `normalize`.
 
   Returns:
     float32 [output_height, output_width, channels] image, (x - 128) / 128.
@@ -25,4 +32,4 @@ def preprocess_image(image, output_height, output_width, is_training, use_graysc
   if use_grayscale:
     image = image_ops.grayscale(image)
   image = tf.image.resize_with_crop_or_pad(image, output_height, output_width)
-  return (image - 128.0) / 128.0
+  return normalize(image) if normalized else image

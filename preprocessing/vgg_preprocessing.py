@@ -29,6 +29,11 @@ def _mean_image_subtraction(image, means):
   return image - tf.constant(means, dtype=image.dtype)
 
 
+def normalize(pixels):
+  """float32 pixel values in [0, 255] -> the model's input: the channel means subtracted."""
+  return _mean_image_subtraction(pixels, _CHANNEL_MEANS)
+
+
 def _finish(image, output_height, output_width, use_grayscale):
   """The steps shared by training and evaluation after the crop."""
   image = tf.cast(image, tf.float32)
@@ -39,7 +44,8 @@ def _finish(image, output_height, output_width, use_grayscale):
 
 
 def preprocess_for_train(image, output_height, output_width, resize_side_min=_RESIZE_SIDE_MIN,
-                         resize_side_max=_RESIZE_SIDE_MAX, use_grayscale=False):
+                         resize_side_max=_RESIZE_SIDE_MAX, use_grayscale=False,
+                         normalized=True):
   """Scale augmentation, random crop and flip, mean subtraction.
 
   Args:
@@ -50,6 +56,8 @@ def preprocess_for_train(image, output_height, output_width, resize_side_min=_RE
     resize_side_max: greatest length of the smaller side after the resize.
     use_grayscale: convert to grayscale (3 identical channels) before the
       mean subtraction.
+    normalized: subtract the means (the model's input); False returns the pixels
+      before `normalize`.
 
   Returns:
     float32 [output_height, output_width, 3] image, channel means subtracted.
@@ -60,10 +68,11 @@ def preprocess_for_train(image, output_height, output_width, resize_side_min=_RE
   image = image_ops.random_crop(image, output_height, output_width)
   image = _finish(image, output_height, output_width, use_grayscale)
   image = tf.image.random_flip_left_right(image)
-  return _mean_image_subtraction(image, _CHANNEL_MEANS)
+  return normalize(image) if normalized else image
 
 
-def preprocess_for_eval(image, output_height, output_width, resize_side, use_grayscale=False):
+def preprocess_for_eval(image, output_height, output_width, resize_side, use_grayscale=False,
+                        normalized=True):
   """Aspect-preserving resize, central crop, mean subtraction.
 
   Args:
@@ -73,6 +82,8 @@ def preprocess_for_eval(image, output_height, output_width, resize_side, use_gra
     resize_side: length of the smaller side after the resize.
     use_grayscale: convert to grayscale (3 identical channels) before the
       mean subtraction.
+    normalized: subtract the means (the model's input); False returns the pixels
+      before `normalize`.
 
   Returns:
     float32 [output_height, output_width, 3] image, channel means subtracted.
@@ -80,12 +91,12 @@ def preprocess_for_eval(image, output_height, output_width, resize_side, use_gra
   image = image_ops.aspect_preserving_resize(image, resize_side)
   image = image_ops.central_crop(image, output_height, output_width)
   image = _finish(image, output_height, output_width, use_grayscale)
-  return _mean_image_subtraction(image, _CHANNEL_MEANS)
+  return normalize(image) if normalized else image
 
 
 def preprocess_image(image, output_height, output_width, is_training=False,
                      resize_side_min=_RESIZE_SIDE_MIN, resize_side_max=_RESIZE_SIDE_MAX,
-                     use_grayscale=False):
+                     use_grayscale=False, normalized=True):
   """Preprocesses one image for training or evaluation.
 
   Args:
@@ -97,12 +108,14 @@ def preprocess_image(image, output_height, output_width, is_training=False,
       only one in evaluation.
     resize_side_max: training only: greatest smaller side after the resize.
     use_grayscale: convert to grayscale (3 identical channels).
+    normalized: subtract the means (the model's input); False returns the pixels
+      before `normalize`.
 
   Returns:
     float32 [output_height, output_width, 3] image, channel means subtracted.
   """
   if is_training:
     return preprocess_for_train(image, output_height, output_width, resize_side_min,
-                                resize_side_max, use_grayscale)
+                                resize_side_max, use_grayscale, normalized)
   return preprocess_for_eval(image, output_height, output_width, resize_side_min,
-                             use_grayscale)
+                             use_grayscale, normalized)

@@ -329,3 +329,18 @@ def test_factory_unknown_name():
     factory.get_preprocessing('inceptoin_v3')
   for name in ('cifarnet', 'inception', 'lenet', 'vgg', 'resnet_v1_50'):
     assert name in str(info.value)
+
+
+@pytest.mark.parametrize('name', NAMES)
+@pytest.mark.parametrize('is_training', [False, True])
+def test_pixels_then_normalize_is_the_whole_preprocessing(name, is_training):
+  """`normalized=False` stops before the last step; `normalize` is that step."""
+  image, fn = _image(), factory.get_preprocessing(name, is_training)
+  tf.random.set_seed(3)
+  whole = fn(image, SIZE, SIZE).numpy()
+  tf.random.set_seed(3)
+  pixels = fn(image, SIZE, SIZE, normalized=False)
+  assert pixels.dtype == tf.float32 and pixels.shape == (SIZE, SIZE, 3)
+  if name != 'cifarnet':  # its random brightness may leave [0, 255], as TF-Slim's does
+    assert -ATOL <= float(tf.reduce_min(pixels)) and float(tf.reduce_max(pixels)) <= 255 + 1e-3
+  np.testing.assert_allclose(fn.normalize(pixels).numpy(), whole, atol=ATOL)
