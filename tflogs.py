@@ -34,6 +34,7 @@ NOISE = re.compile('|'.join([
     ]),
     r'To enable the following instructions: .*rebuild TensorFlow with the appropriate '
     r'compiler flags\.',
+    r'INFO: Created TensorFlow Lite XNNPACK delegate for CPU\.',  # LiteRT, on every model
 ]).encode())
 
 ENV = 'SCOPEZOO_TF_LOGS'

@@ -4,7 +4,10 @@
 or TF-Slim's, by variable name; the moving averages when asked), runs the
 split once in a fixed order, writes TensorBoard eval summaries and
 `results.json` to eval_dir, and returns the results. With
-`eval_interval_secs` it evaluates each new checkpoint as it appears.
+`eval_interval_secs` it evaluates each new checkpoint as it appears. With
+`model_file` it evaluates an exported model instead (`engine.runtimes`: TFLite,
+ONNX or a SavedModel) through the same pipeline, its results marked with what
+was evaluated ('checkpoint', or the export's 'format/quantize').
 """
 
 import json
@@ -13,31 +16,42 @@ import os
 import tensorflow as tf
 
 from datasets import files, pipeline
-from engine import checkpoints, inputs
+from engine import checkpoints, inputs, runtimes
 from engine import config as config_lib
 from engine.losses import classification_loss
 from engine.model_building import build_network
 from nets import registry
+from preprocessing import factory as preprocessing_factory
 
 
 class Evaluator:
-  """The model and data of an evaluation; `evaluate(path)` scores one checkpoint."""
+  """The model and data of an evaluation; `evaluate(path)` scores one checkpoint, or
+  with a `runtime` (an exported model) `evaluate()` scores that."""
 
-  def __init__(self, config):
+  def __init__(self, config, runtime=None):
     self.config = config
+    self.runtime = runtime
     self.spec = registry.get(config['model_name'])
     self.data = inputs.resolve(config, self.spec, ('validation', 'test'),
-                               config['eval_image_size'])
+                               runtime.image_size if runtime else config['eval_image_size'])
     if self.data.demo:
       print('no --dataset_name: evaluating on the embedded digits demo dataset '
             '(%s, %d images)' % (self.data.split.split, self.data.split.num_samples), flush=True)
-    self.net = build_network(self.spec, config, self.data.num_classes)
-    self.net(tf.zeros([1, self.data.image_size, self.data.image_size, 3]), training=False)
+    if runtime and runtime.num_classes != self.data.num_classes:
+      raise config_lib.ConfigError('--model_file: %s has %d classes, the dataset %s %d' % (
+          runtime.path, runtime.num_classes, self.data.split.dataset, self.data.num_classes))
+    if not runtime:
+      self.net = build_network(self.spec, config, self.data.num_classes)
+      self.net(tf.zeros([1, self.data.image_size, self.data.image_size, 3]), training=False)
     self.eval_dir = config_lib.writable_dir(config['eval_dir'], '--eval_dir')
     self._step = tf.function(self._batch_metrics)
+    self._metrics = tf.function(self._logits_metrics)
 
   def _batch_metrics(self, images, labels):
     logits, _ = self.net(images, training=False)
+    return self._logits_metrics(logits, labels)
+
+  def _logits_metrics(self, logits, labels):
     loss = tf.reduce_sum(classification_loss(labels, logits, self.data.num_classes, 0.0))
     top1 = tf.reduce_sum(tf.cast(tf.math.in_top_k(labels, logits, 1), tf.float32))
     k = min(5, self.data.num_classes)
@@ -50,30 +64,45 @@ class Evaluator:
 
   def batches(self):
     """(images, labels) of the split, each example once, in a fixed order."""
+    preprocessing = self.data.preprocessing
+    if self.runtime and self.runtime.input == runtimes.PIXELS:  # the model normalizes inside
+      preprocess = preprocessing_factory.get_preprocessing(preprocessing, is_training=False)
+      preprocessing = lambda image, height, width, **kwargs: preprocess(
+          image, height, width, normalized=False, **kwargs)
     dataset = pipeline.make_dataset(
-        self.data.split, image_size=self.data.image_size, preprocessing=self.data.preprocessing,
+        self.data.split, image_size=self.data.image_size, preprocessing=preprocessing,
         batch_size=self.config['batch_size'], is_training=False,
         labels_offset=self.data.labels_offset, num_classes=self.data.num_classes)
     return pipeline.iterate(dataset, self.data.split, self.data.num_classes,
                             self.data.labels_offset)
 
-  def evaluate(self, path):
-    """{'checkpoint', 'step', 'top1', 'top5', 'loss', 'examples'} of one checkpoint."""
-    path = checkpoints.find(path)
-    self.restore(path)
+  def evaluate(self, path=None):
+    """{'checkpoint', 'step', 'top1', 'top5', 'loss', 'examples', 'evaluated'} of one
+    checkpoint, or of the runtime's model (also 'model_file')."""
+    if not self.runtime:
+      path = checkpoints.find(path)
+      self.restore(path)
     totals = [0.0, 0.0, 0.0]
     count = 0
     limit = self.config['max_num_batches']
     for index, (images, labels) in enumerate(self.batches()):
       if limit and index >= limit:
         break
-      for i, value in enumerate(self._step(images, labels)):
+      if self.runtime:
+        metrics = self._metrics(self.runtime.logits(images.numpy()), labels)
+      else:
+        metrics = self._step(images, labels)
+      for i, value in enumerate(metrics):
         totals[i] += float(value)
       count += int(labels.shape[0])
     if not count:
       raise checkpoints.CheckpointError('--max_num_batches=%s evaluates nothing' % limit)
-    step = _step_of(path)
-    results = {'checkpoint': path, 'step': step, 'examples': count,
+    if self.runtime:  # the checkpoint and step it was exported from
+      path, step = self.runtime.export.get('checkpoint'), self.runtime.export.get('step')
+      evaluated = {'evaluated': self.runtime.description, 'model_file': self.runtime.path}
+    else:
+      step, evaluated = _step_of(path), {'evaluated': 'checkpoint'}
+    results = {'checkpoint': path, 'step': step, 'examples': count, **evaluated,
                'dataset': '%s/%s' % (self.data.split.dataset, self.data.split.split),
                'loss': totals[0] / count, 'top1': totals[1] / count, 'top5': totals[2] / count}
     self._write(results)
@@ -103,6 +132,10 @@ def _step_of(path):
 def evaluate(config, report=print):
   """Evaluates --checkpoint_path once, or each new checkpoint of its directory
   with eval_interval_secs; returns the last results."""
+  if config.get('model_file'):
+    results = Evaluator(config, runtimes.load(config['model_file'])).evaluate()
+    report(results)
+    return results
   evaluator = Evaluator(config)
   path = config['checkpoint_path']
   if not config['eval_interval_secs']:

@@ -126,6 +126,12 @@ PREDICT = (
          'printing them.'),
 )
 
+EXPORTED = (
+    Flag('string', 'model_file', None, 'eval.py and predict.py: an exported model instead of '
+         '--checkpoint_path: a .tflite or .onnx file or a SavedModel directory (export.py\'s; '
+         'the config.yaml beside it names the model and dataset).'),
+)
+
 # Lower bounds of integer flags; a value below is refused by name.
 MINIMUM = {'batch_size': 1, 'max_number_of_steps': 1, 'log_every_n_steps': 1,
            'keep_checkpoint_max': 1, 'top_k': 1, 'max_num_batches': 1, 'train_image_size': 1,
@@ -143,7 +149,7 @@ def check_bounds(config):
 
 
 TABLES = {'common': COMMON, 'train': TRAIN, 'eval': EVAL, 'serve': SERVE, 'export': EXPORT,
-          'predict': PREDICT}
+          'predict': PREDICT, 'exported': EXPORTED}
 
 
 def names(*tables):
