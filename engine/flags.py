@@ -11,7 +11,7 @@ import collections
 from absl import flags
 
 from engine import config as config_lib
-from engine import optimizers, strategies
+from engine import exporting, optimizers, strategies, tflite_export
 
 # kind: string, integer, float, boolean or enum (whose `values` are the choices).
 Flag = collections.namedtuple('Flag', 'kind name default help values', defaults=(None,))
@@ -113,10 +113,29 @@ SERVE = (
 )
 
 EXPORT = (
-    Flag('string', 'export_dir', None, 'The SavedModel directory to write.'),
+    Flag('string', 'export_dir', None, 'The directory to write: the model, labels.txt and '
+         'config.yaml.'),
+    Flag('enum', 'format', 'saved_model', 'What --export_dir holds: a SavedModel, TF-Slim\'s '
+         'frozen GraphDef, a TensorFlow Lite or an ONNX model.',
+         exporting.FORMATS),
     Flag('string', 'frozen_graph', None, 'Also write TF-Slim\'s frozen inference GraphDef (.pb) '
          'here: preprocessed images at node "input", outputs "logits" and "probabilities".'),
     Flag('boolean', 'overwrite', False, 'Replace an existing --export_dir or --frozen_graph.'),
+    Flag('enum', 'quantize', 'none', 'tflite: float16 or int8 (dynamic) weights, int8 weights '
+         'and activations (int8, float where an op has no int8 kernel), or every op int8 with '
+         '8-bit input and output (int8_full).', tflite_export.QUANTIZATIONS),
+    Flag('enum', 'tflite_input', 'float', 'tflite: preprocessed float images, or uint8 RGB '
+         'pixels after the eval crop and resize (the normalisation inside the model).',
+         tuple(exporting.TFLITE_INPUTS)),
+    Flag('enum', 'tflite_io', 'uint8', 'tflite --quantize=int8_full: the input and output '
+         'type.', tuple(tflite_export.IO_TYPES)),
+    Flag('boolean', 'edgetpu', False, 'tflite: --quantize=int8_full, checked against the Edge '
+         'TPU compiler\'s requirements (then run edgetpu_compiler model.tflite).'),
+    Flag('string', 'calibration_dataset', None, 'int8 and int8_full: the dataset whose images '
+         'calibrate the activation ranges (default: --dataset_name, the run\'s).'),
+    Flag('string', 'calibration_split', None, 'The calibration split (default: train).'),
+    Flag('integer', 'calibration_steps', 300, 'Calibration batches of --batch_size (1 unless '
+         'given) images.'),
 )
 
 PREDICT = (

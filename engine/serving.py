@@ -30,6 +30,7 @@ from preprocessing import factory as preprocessing_factory
 
 BYTES_SIGNATURE = 'serving_default'
 IMAGES_SIGNATURE = 'classify_images'
+PREPROCESSED_SIGNATURE = 'classify_preprocessed'  # images as the eval preprocessing leaves them
 OUTPUTS = ('logits', 'probabilities', 'classes', 'scores', 'labels')
 INPUT_NODE, OUTPUT_NODES = 'input', ('logits', 'probabilities')
 
@@ -121,6 +122,11 @@ class Classifier(tf.Module):
     self.label_names = tf.constant(setup.label_names)
     self._preprocess = preprocessing_factory.get_preprocessing(setup.preprocessing,
                                                                is_training=False)
+    preprocessed = tf.TensorSpec([None, self.image_size, self.image_size, 3], tf.float32,
+                                 name='images')
+    # The net alone, on eval-preprocessed images: what TFLite and ONNX convert and eval.py
+    # --model_file feeds from its own pipeline.
+    self.classify_preprocessed = tf.function(self._outputs, input_signature=[preprocessed])
 
   def _prepared(self, image):
     """One uint8 image as eval.py's pipeline prepares it."""
@@ -191,18 +197,36 @@ def _replace_atomically(write, destination, overwrite, what):
 
 
 def save(classifier, export_dir, overwrite=False):
-  """Writes the SavedModel with both signatures (batch size free)."""
+  """Writes the SavedModel with its three signatures (batch size free)."""
+  _replace_atomically(lambda tmp: write_saved_model(classifier, tmp), export_dir, overwrite,
+                      '--export_dir')
+
+
+def write_saved_model(classifier, directory):
+  """The SavedModel with its three signatures in `directory`, not atomically (see `save`)."""
   # The root holds only the weights and the traced signatures: saving a module
   # with tf.function attributes would trace the net twice more.
   root = tf.Module()
   root.weights = classifier.weights
   signatures = {BYTES_SIGNATURE: classifier.classify_bytes.get_concrete_function(),
-                IMAGES_SIGNATURE: classifier.classify_images.get_concrete_function()}
-  _replace_atomically(lambda tmp: tf.saved_model.save(root, tmp, signatures=signatures),
-                      export_dir, overwrite, '--export_dir')
+                IMAGES_SIGNATURE: classifier.classify_images.get_concrete_function(),
+                PREPROCESSED_SIGNATURE: classifier.classify_preprocessed.get_concrete_function()}
+  tf.saved_model.save(root, directory, signatures=signatures)
 
 
 def write_frozen_graph(classifier, setup, path, overwrite=False):
+  """Writes `frozen_graph_def` to `path` (atomically) and returns it."""
+  frozen = frozen_graph_def(classifier, setup)
+
+  def write(tmp):
+    with open(tmp, 'wb') as f:
+      f.write(frozen.SerializeToString())
+
+  _replace_atomically(write, path, overwrite, '--frozen_graph')
+  return frozen
+
+
+def frozen_graph_def(classifier, setup):
   """TF-Slim's export_inference_graph, frozen: a GraphDef that maps preprocessed
   images at node 'input' [batch, size, size, 3] to 'logits' and 'probabilities',
   the weights (the classifier's, as restored) in it as constants."""
@@ -219,15 +243,8 @@ def write_frozen_graph(classifier, setup, path, overwrite=False):
     with tf.compat.v1.Session() as session, deprecation.silence():
       session.run([v.initializer for v in variables],
                   {v.initial_value: values[v.op.name] for v in variables})
-      frozen = tf.compat.v1.graph_util.convert_variables_to_constants(
+      return tf.compat.v1.graph_util.convert_variables_to_constants(
           session, graph.as_graph_def(), list(OUTPUT_NODES))
-
-  def write(tmp):
-    with open(tmp, 'wb') as f:
-      f.write(frozen.SerializeToString())
-
-  _replace_atomically(write, path, overwrite, '--frozen_graph')
-  return frozen
 
 
 def load_saved_model(export_dir):
