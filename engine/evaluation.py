@@ -10,6 +10,7 @@ ONNX or a SavedModel) through the same pipeline, its results marked with what
 was evaluated ('checkpoint', or the export's 'format/quantize').
 """
 
+import inspect
 import json
 import os
 
@@ -22,6 +23,52 @@ from engine.losses import classification_loss
 from engine.model_building import build_network
 from nets import registry
 from preprocessing import factory as preprocessing_factory
+
+
+# eval.py's preprocessing flags -> the keyword of `preprocess_image` each sets. A
+# preprocessing without that keyword refuses the flag rather than ignore it: lenet and
+# cifarnet crop or pad to the input size, with no central fraction and no resize.
+PREPROCESSING_FLAGS = {'eval_central_fraction': 'central_fraction',
+                       'eval_resize_method': 'resize_method'}
+
+
+def _takes(module, keyword):
+  return keyword in inspect.signature(module.preprocess_image).parameters
+
+
+def preprocessing_options(config, preprocessing):
+  """The `preprocess_image` keywords that `config`'s eval flags give `preprocessing`."""
+  module = preprocessing_factory.MODULES.get(
+      preprocessing_factory.PREPROCESSING_NAMES.get(preprocessing))
+  options = {}
+  for flag, keyword in PREPROCESSING_FLAGS.items():
+    value = config.get(flag)
+    if value is None or module is None:  # an unknown preprocessing fails by its own name
+      continue
+    if not _takes(module, keyword):
+      raise config_lib.ConfigError('--%s=%s: the %s preprocessing has no %s (only %s do)' % (
+          flag, value, preprocessing, keyword, ', '.join(
+              name for name, m in sorted(preprocessing_factory.MODULES.items())
+              if _takes(m, keyword))))
+    options[keyword] = value
+  if not 0 < options.get('central_fraction', 1) <= 1:
+    raise config_lib.ConfigError('--eval_central_fraction=%s: must be in (0, 1]'
+                                 % options['central_fraction'])
+  return options
+
+
+def published(spec, data):
+  """{'published': the official checkpoint's published top-1 and top-5 (fractions) and
+  the size and preprocessing they were measured with} when `data` is ImageNet's
+  validation split and the model has them; else {}."""
+  if (data.split.dataset, data.split.split) != ('imagenet', 'validation') or \
+      spec.published_top1 is None:
+    return {}
+  top5 = spec.published_top5
+  return {'published': {'top1': round(spec.published_top1 / 100, 4),
+                        'top5': None if top5 is None else round(top5 / 100, 4),
+                        'image_size': spec.eval_image_size,
+                        'preprocessing': spec.preprocessing}}
 
 
 class Evaluator:
@@ -37,6 +84,7 @@ class Evaluator:
     if self.data.demo:
       print('no --dataset_name: evaluating on the embedded digits demo dataset '
             '(%s, %d images)' % (self.data.split.split, self.data.split.num_samples), flush=True)
+    self.preprocessing_options = preprocessing_options(config, self.data.preprocessing)
     if runtime and runtime.num_classes != self.data.num_classes:
       raise config_lib.ConfigError('--model_file: %s has %d classes, the dataset %s %d' % (
           runtime.path, runtime.num_classes, self.data.split.dataset, self.data.num_classes))
@@ -49,6 +97,8 @@ class Evaluator:
 
   def _batch_metrics(self, images, labels):
     logits, _ = self.net(images, training=False)
+    if self.config.get('eval_flip'):  # the mean of the image's and its mirror's logits
+      logits = (logits + self.net(tf.image.flip_left_right(images), training=False)[0]) / 2
     return self._logits_metrics(logits, labels)
 
   def _logits_metrics(self, logits, labels):
@@ -72,7 +122,8 @@ class Evaluator:
     dataset = pipeline.make_dataset(
         self.data.split, image_size=self.data.image_size, preprocessing=preprocessing,
         batch_size=self.config['batch_size'], is_training=False,
-        labels_offset=self.data.labels_offset, num_classes=self.data.num_classes)
+        labels_offset=self.data.labels_offset, num_classes=self.data.num_classes,
+        preprocessing_kwargs=self.preprocessing_options)
     return pipeline.iterate(dataset, self.data.split, self.data.num_classes,
                             self.data.labels_offset)
 
@@ -89,7 +140,10 @@ class Evaluator:
       if limit and index >= limit:
         break
       if self.runtime:
-        metrics = self._metrics(self.runtime.logits(images.numpy()), labels)
+        logits = self.runtime.logits(images.numpy())
+        if self.config.get('eval_flip'):
+          logits = (logits + self.runtime.logits(images.numpy()[:, :, ::-1])) / 2
+        metrics = self._metrics(logits, labels)
       else:
         metrics = self._step(images, labels)
       for i, value in enumerate(metrics):
@@ -104,7 +158,8 @@ class Evaluator:
       step, evaluated = _step_of(path), {'evaluated': 'checkpoint'}
     results = {'checkpoint': path, 'step': step, 'examples': count, **evaluated,
                'dataset': '%s/%s' % (self.data.split.dataset, self.data.split.split),
-               'loss': totals[0] / count, 'top1': totals[1] / count, 'top5': totals[2] / count}
+               'loss': totals[0] / count, 'top1': totals[1] / count, 'top5': totals[2] / count,
+               **published(self.spec, self.data)}
     self._write(results)
     return results
 
@@ -123,7 +178,7 @@ def _step_of(path):
   """The global step of a checkpoint: its optimizer's iterations, or the -N suffix."""
   reader = tf.train.load_checkpoint(path)
   for key in reader.get_variable_to_shape_map():
-    if key.startswith('optimizer/iter') or key == 'global_step':
+    if key.startswith(('optimizer/iter', 'optimizer/_iterations')) or key == 'global_step':
       return int(reader.get_tensor(key))
   suffix = path.rsplit('-', 1)[-1]
   return int(suffix) if suffix.isdigit() else None

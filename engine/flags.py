@@ -12,6 +12,7 @@ from absl import flags
 
 from engine import config as config_lib
 from engine import exporting, optimizers, strategies, tflite_export
+from preprocessing import image_ops
 
 # kind: string, integer, float, boolean or enum (whose `values` are the choices).
 Flag = collections.namedtuple('Flag', 'kind name default help values', defaults=(None,))
@@ -94,6 +95,15 @@ EVAL = (
     Flag('string', 'eval_dir', None, 'Summaries and results.json go here (default: '
          '<checkpoint directory>/eval).'),
     Flag('integer', 'eval_image_size', None, 'Input size (default: the model\'s).'),
+    Flag('float', 'eval_central_fraction', None, 'The central crop\'s fraction of each side '
+         '(vgg: of the smaller side, resized to the input size / the fraction). Default: the '
+         'preprocessing\'s own: inception 0.875, vgg a 256-pixel side (0.875 at 224). lenet and '
+         'cifarnet crop or pad to the size and refuse it.'),
+    Flag('enum', 'eval_resize_method', None, 'The resize of the inception and vgg preprocessing '
+         '(default: bilinear); lenet and cifarnet do not resize and refuse it.',
+         image_ops.RESIZE_METHODS),
+    Flag('boolean', 'eval_flip', False, 'Average the logits of each image and of its mirror '
+         'image.'),
     Flag('integer', 'max_num_batches', None, 'Evaluate only this many batches (default: the whole '
          'split).'),
     Flag('integer', 'eval_interval_secs', 0, 'Evaluate each new checkpoint of --checkpoint_path '
@@ -145,6 +155,15 @@ PREDICT = (
          'printing them.'),
 )
 
+AVERAGE = (
+    Flag('string', 'checkpoint_path', None, 'The training run (train_dir) whose checkpoints are '
+         'averaged.'),
+    Flag('integer', 'last', None, 'Average its newest this many checkpoints.'),
+    Flag('string', 'output', None, 'The checkpoint prefix to write, e.g. '
+         'runs/resnet_v1_50/averaged/model.ckpt.'),
+    Flag('boolean', 'overwrite', False, 'Replace an existing --output.'),
+)
+
 EXPORTED = (
     Flag('string', 'model_file', None, 'eval.py and predict.py: an exported model instead of '
          '--checkpoint_path: a .tflite or .onnx file or a SavedModel directory (export.py\'s; '
@@ -168,7 +187,7 @@ def check_bounds(config):
 
 
 TABLES = {'common': COMMON, 'train': TRAIN, 'eval': EVAL, 'serve': SERVE, 'export': EXPORT,
-          'predict': PREDICT, 'exported': EXPORTED}
+          'predict': PREDICT, 'exported': EXPORTED, 'average': AVERAGE}
 
 
 def names(*tables):
@@ -194,7 +213,8 @@ def define(*tables):
       flags.DEFINE_enum(row.name, row.default, row.values, row.help)
     else:
       getattr(flags, 'DEFINE_' + row.kind)(row.name, row.default, row.help)
-  flags.DEFINE_alias('model', 'model_name')
+  if 'model_name' in names(*tables):
+    flags.DEFINE_alias('model', 'model_name')
 
 
 def resolve(tables, other_tables=(), base=None):

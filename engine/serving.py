@@ -20,7 +20,7 @@ import shutil
 import tensorflow as tf
 from tensorflow.python.util import deprecation
 
-from datasets import records
+from datasets import imagenet, records
 from engine import checkpoints, inputs
 from engine import config as config_lib
 from engine.config import ConfigError
@@ -87,7 +87,8 @@ def resolve(config):
 
 
 def _label_names(config, spec, num_classes):
-  """The name of each class, from --labels_file, or the dataset's labels.txt."""
+  """The name of each class, from --labels_file, the dataset's labels.txt, or for a 1000- or
+  1001-class model ImageNet's (datasets/imagenet_classes.txt)."""
   offset = config['labels_offset']
   if config['labels_file']:
     path = config['labels_file']
@@ -102,6 +103,8 @@ def _label_names(config, spec, num_classes):
                           ('validation', 'test', 'train'))
     labels, offset = data.split.labels_to_names, data.labels_offset
     source = 'dataset %s' % data.split.dataset
+  elif num_classes in (imagenet.NUM_CLASSES, imagenet.NUM_CLASSES + 1):  # TF-Slim's default
+    return imagenet.class_names(num_classes), 'ImageNet class names (%d classes)' % num_classes
   else:
     labels, offset, source = {}, 0, None
   names = [labels.get(i + (offset or 0), str(i)) for i in range(num_classes)]

@@ -1,7 +1,10 @@
 """`python -m nets`: what the registered models are and what arg_scope does to them.
 
     python -m nets list [PATTERN]     models with image size, classes, parameters (M)
-                                      and multiply-adds (G), computed from the built graph
+                                      and multiply-adds (G), computed from the built graph,
+                                      and the official checkpoint's published ImageNet
+                                      top-1 and top-5 (%) with the size they were measured at
+    python -m nets list --published   the published accuracy alone (builds nothing)
     python -m nets explain MODEL      each layer call in order, with the arguments it
                                       received: those written in the call, and those an
                                       arg_scope supplied, with the scope that supplied them
@@ -11,20 +14,37 @@ import argparse
 import sys
 
 
-def _list(pattern):
+def _percent(value):
+  return '-' if value is None else '%.1f' % value
+
+
+def _published(spec):
+  """top-1, top-5 and the size and preprocessing they were measured with."""
+  measured = '-' if spec.published_top1 is None else '%d %s' % (spec.eval_image_size,
+                                                                 spec.preprocessing)
+  return '%6s %6s  %s' % (_percent(spec.published_top1), _percent(spec.published_top5), measured)
+
+
+def _list(pattern, published_only=False):
   from nets import analysis
   from nets import registry
   names = registry.list_models(pattern)
   if not names:
     raise ValueError('no model matches %r; known models: %s' % (
         pattern, ', '.join(registry.list_models())))
-  print('%-24s %5s %8s %11s %14s' % ('model', 'size', 'classes', 'params (M)',
-                                     'mult-adds (G)'))
+  accuracy = '%6s %6s  %s' % ('top-1', 'top-5', 'measured at')
+  if published_only:
+    print('%-32s %s' % ('model', accuracy))
+    for name in names:
+      print('%-32s %s' % (name, _published(registry.get(name))))
+    return
+  print('%-24s %5s %8s %11s %14s %s' % ('model', 'size', 'classes', 'params (M)',
+                                        'mult-adds (G)', accuracy))
   for name in names:
     row = analysis.summary(name)
-    print('%-24s %5d %8d %11.2f %14.2f' % (
+    print('%-24s %5d %8d %11.2f %14.2f %s' % (
         name, row['image_size'], row['num_classes'], row['parameters'] / 1e6,
-        row['multiply_adds'] / 1e9))
+        row['multiply_adds'] / 1e9, _published(registry.get(name))))
 
 
 def _explain(name):
@@ -55,12 +75,14 @@ def main(argv=None):
   listing = commands.add_parser('list', help='the registered models')
   listing.add_argument('pattern', nargs='?', default='*',
                        help="shell pattern(s), comma-separated: 'resnet*,vgg_16'")
+  listing.add_argument('--published', action='store_true',
+                       help="only the official checkpoints' published ImageNet accuracy")
   explaining = commands.add_parser('explain', help='each layer call of a model')
   explaining.add_argument('model')
   args = parser.parse_args(argv)
   try:
     if args.command == 'list':
-      _list(args.pattern)
+      _list(args.pattern, args.published)
     else:
       _explain(args.model)
   except ValueError as e:  # unknown model, ...: one line, no traceback

@@ -232,7 +232,8 @@ def inception_resnet_v2_arg_scope(
 @registry.register(arg_scope=inception_resnet_v2_arg_scope, num_classes=1001,
                    preprocessing='inception', default_image_size=299,
                    logits_scopes=('InceptionResnetV2/Logits', 'InceptionResnetV2/AuxLogits'),
-                   checkpoint='inception_resnet_v2_2016_08_30.tar.gz')
+                   checkpoint='inception_resnet_v2_2016_08_30.tar.gz',
+                   published_top1=80.4, published_top5=95.3)
 def inception_resnet_v2(inputs, num_classes=1001, is_training=True,
                         dropout_keep_prob=0.8,
                         reuse=None,

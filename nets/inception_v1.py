@@ -116,7 +116,8 @@ def inception_v1_base(inputs,
 
 @registry.register(arg_scope=inception_utils.inception_arg_scope, num_classes=1001,
                    preprocessing='inception', logits_scopes=('InceptionV1/Logits',),
-                   checkpoint='inception_v1_2016_08_28.tar.gz', default_image_size=224)
+                   checkpoint='inception_v1_2016_08_28.tar.gz',
+                   published_top1=69.8, published_top5=89.6, default_image_size=224)
 def inception_v1(inputs,
                  num_classes=1000,
                  is_training=True,

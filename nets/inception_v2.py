@@ -166,7 +166,8 @@ def inception_v2_base(inputs,
 
 @registry.register(arg_scope=inception_utils.inception_arg_scope, num_classes=1001,
                    preprocessing='inception', logits_scopes=('InceptionV2/Logits',),
-                   checkpoint='inception_v2_2016_08_28.tar.gz', default_image_size=224)
+                   checkpoint='inception_v2_2016_08_28.tar.gz',
+                   published_top1=73.9, published_top5=91.8, default_image_size=224)
 def inception_v2(inputs,
                  num_classes=1000,
                  is_training=True,

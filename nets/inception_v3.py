@@ -156,7 +156,8 @@ def _aux_logits(net, num_classes, depth, spatial_squeeze):
 @registry.register(arg_scope=inception_utils.inception_arg_scope, num_classes=1001,
                    preprocessing='inception',
                    logits_scopes=('InceptionV3/Logits', 'InceptionV3/AuxLogits'),
-                   checkpoint='inception_v3_2016_08_28.tar.gz', default_image_size=299)
+                   checkpoint='inception_v3_2016_08_28.tar.gz',
+                   published_top1=78.0, published_top5=93.9, default_image_size=299)
 def inception_v3(inputs,
                  num_classes=1000,
                  is_training=True,

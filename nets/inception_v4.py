@@ -149,7 +149,8 @@ def inception_v4_base(inputs, final_endpoint='Mixed_7d', scope=None):
 @registry.register(arg_scope=inception_utils.inception_arg_scope, num_classes=1001,
                    preprocessing='inception', default_image_size=299,
                    logits_scopes=('InceptionV4/Logits', 'InceptionV4/AuxLogits'),
-                   checkpoint='inception_v4_2016_09_09.tar.gz')
+                   checkpoint='inception_v4_2016_09_09.tar.gz',
+                   published_top1=80.2, published_top5=95.2)
 def inception_v4(inputs, num_classes=1001, is_training=True,
                  dropout_keep_prob=0.8,
                  reuse=None,

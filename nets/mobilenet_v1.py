@@ -191,14 +191,19 @@ def mobilenet_v1_arg_scope(is_training=True, weight_decay=0.00004, stddev=0.09,
 
 # TF-Slim's four published depths; the 0.5 and 0.25 checkpoints were trained at
 # 160 and 128 pixels but keep 224 as the models' default size, as TF-Slim does.
+# Published accuracy: TF-Slim's README (its 2018_02_22 checkpoints), 0.75 from mobilenet_v1.md.
 VARIANTS = registry.register_variants(mobilenet_v1, {
-    'mobilenet_v1': dict(checkpoint='mobilenet_v1_1.0_224.tgz'),
+    'mobilenet_v1': dict(checkpoint='mobilenet_v1_1.0_224.tgz',
+                         published_top1=70.9, published_top5=89.9),
     'mobilenet_v1_075': dict(args={'depth_multiplier': 0.75},
-                             checkpoint='mobilenet_v1_0.75_224.tgz'),
+                             checkpoint='mobilenet_v1_0.75_224.tgz',
+                             published_top1=68.4, published_top5=88.2),
     'mobilenet_v1_050': dict(args={'depth_multiplier': 0.50},
-                             checkpoint='mobilenet_v1_0.5_160.tgz'),
+                             checkpoint='mobilenet_v1_0.5_160.tgz',
+                             published_top1=59.1, published_top5=81.9, published_image_size=160),
     'mobilenet_v1_025': dict(args={'depth_multiplier': 0.25},
-                             checkpoint='mobilenet_v1_0.25_128.tgz'),
+                             checkpoint='mobilenet_v1_0.25_128.tgz',
+                             published_top1=41.5, published_top5=66.3, published_image_size=128),
 }, arg_scope=mobilenet_v1_arg_scope, num_classes=1001, preprocessing='inception',
    logits_scopes=('MobilenetV1/Logits',), default_image_size=224)
 mobilenet_v1_075 = VARIANTS['mobilenet_v1_075']

@@ -83,6 +83,11 @@ class ModelSpec:
     checkpoint: file name of the official TF-Slim checkpoint, or None.
     input_frames: the frames of a video model's [batch, frames, height,
       width, 3] input; None for image models.
+    published_top1: the official checkpoint's published ImageNet top-1
+      accuracy in percent (TF-Slim's tables), None where none was published.
+    published_top5: the same for top-5.
+    published_image_size: the input size that accuracy was measured at, with
+      `preprocessing`; None: `default_image_size`.
   """
   name: str
   network_fn: Callable[..., Any]
@@ -93,12 +98,20 @@ class ModelSpec:
   logits_scopes: tuple
   checkpoint: Optional[str] = None
   input_frames: Optional[int] = None
+  published_top1: Optional[float] = None
+  published_top5: Optional[float] = None
+  published_image_size: Optional[int] = None
 
   def input_shape(self, batch=1, size=None):
     """The input shape at `size` (default: the trained size)."""
     size = size or self.default_image_size
     frames = [self.input_frames] if self.input_frames else []
     return [batch] + frames + [size, size, 3]
+
+  @property
+  def eval_image_size(self):
+    """The input size of the published accuracy (the trained size unless it says)."""
+    return self.published_image_size or self.default_image_size
 
   @property
   def label_offset(self):
@@ -129,7 +142,8 @@ class ModelSpec:
 _FIELDS = {'arg_scope': 'arg_scope_fn', 'num_classes': 'num_classes',
            'preprocessing': 'preprocessing', 'logits_scopes': 'logits_scopes',
            'default_image_size': 'default_image_size', 'checkpoint': 'checkpoint',
-           'input_frames': 'input_frames'}
+           'input_frames': 'input_frames', 'published_top1': 'published_top1',
+           'published_top5': 'published_top5', 'published_image_size': 'published_image_size'}
 _REQUIRED = ('arg_scope', 'num_classes', 'preprocessing', 'logits_scopes',
              'default_image_size')
 
@@ -137,8 +151,9 @@ _REQUIRED = ('arg_scope', 'num_classes', 'preprocessing', 'logits_scopes',
 def register(name=None, **fields):
   """Decorator: registers the network function under `name` (its own name by
   default) with the spec `fields` (`arg_scope`, `num_classes`, `preprocessing`,
-  `logits_scopes`, `default_image_size`, and optionally `checkpoint` and
-  `input_frames`). `default_image_size` also becomes the function's attribute,
+  `logits_scopes`, `default_image_size`, and optionally `checkpoint`,
+  `input_frames` and the published accuracy: `published_top1`, `published_top5`,
+  `published_image_size`). `default_image_size` also becomes the function's attribute,
   as TF-Slim's `fn.default_image_size`."""
 
   def decorator(fn):

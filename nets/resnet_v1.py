@@ -152,11 +152,14 @@ def resnet_v1_standard(inputs, num_classes=None, is_training=True, global_pool=T
 # official checkpoints were converted from Caffe: 1000 classes, no background.
 VARIANTS = registry.register_variants(resnet_v1_standard, {
     'resnet_v1_50': dict(args={'num_layers': 50, 'scope': 'resnet_v1_50'},
-                         checkpoint='resnet_v1_50_2016_08_28.tar.gz'),
+                         checkpoint='resnet_v1_50_2016_08_28.tar.gz',
+                         published_top1=75.2, published_top5=92.2),
     'resnet_v1_101': dict(args={'num_layers': 101, 'scope': 'resnet_v1_101'},
-                          checkpoint='resnet_v1_101_2016_08_28.tar.gz'),
+                          checkpoint='resnet_v1_101_2016_08_28.tar.gz',
+                          published_top1=76.4, published_top5=92.9),
     'resnet_v1_152': dict(args={'num_layers': 152, 'scope': 'resnet_v1_152'},
-                          checkpoint='resnet_v1_152_2016_08_28.tar.gz'),
+                          checkpoint='resnet_v1_152_2016_08_28.tar.gz',
+                          published_top1=76.8, published_top5=93.2),
     'resnet_v1_200': dict(args={'num_layers': 200, 'scope': 'resnet_v1_200'}),
 }, arg_scope=resnet_arg_scope, num_classes=1000, preprocessing='vgg',
    logits_scopes=('{name}/logits',), default_image_size=224)

@@ -139,11 +139,14 @@ def resnet_v2_standard(inputs, num_classes=None, is_training=True, global_pool=T
 # official checkpoints were trained at Google: 1001 classes, 0 = background.
 VARIANTS = registry.register_variants(resnet_v2_standard, {
     'resnet_v2_50': dict(args={'num_layers': 50, 'scope': 'resnet_v2_50'},
-                         checkpoint='resnet_v2_50_2017_04_14.tar.gz'),
+                         checkpoint='resnet_v2_50_2017_04_14.tar.gz',
+                         published_top1=75.6, published_top5=92.8, published_image_size=299),
     'resnet_v2_101': dict(args={'num_layers': 101, 'scope': 'resnet_v2_101'},
-                          checkpoint='resnet_v2_101_2017_04_14.tar.gz'),
+                          checkpoint='resnet_v2_101_2017_04_14.tar.gz',
+                          published_top1=77.0, published_top5=93.7, published_image_size=299),
     'resnet_v2_152': dict(args={'num_layers': 152, 'scope': 'resnet_v2_152'},
-                          checkpoint='resnet_v2_152_2017_04_14.tar.gz'),
+                          checkpoint='resnet_v2_152_2017_04_14.tar.gz',
+                          published_top1=77.8, published_top5=94.1, published_image_size=299),
     'resnet_v2_200': dict(args={'num_layers': 200, 'scope': 'resnet_v2_200'}),
 }, arg_scope=resnet_arg_scope, num_classes=1001, preprocessing='inception',
    logits_scopes=('{name}/logits',), default_image_size=224)

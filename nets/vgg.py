@@ -84,9 +84,11 @@ convnet.document(
 VARIANTS = registry.register_variants(vgg, {
     'vgg_a': dict(args={'configuration': 'vgg_a', 'scope': 'vgg_a'}),
     'vgg_16': dict(args={'configuration': 'vgg_16', 'scope': 'vgg_16'},
-                   checkpoint='vgg_16_2016_08_28.tar.gz'),
+                   checkpoint='vgg_16_2016_08_28.tar.gz',
+                   published_top1=71.5, published_top5=89.8),
     'vgg_19': dict(args={'configuration': 'vgg_19', 'scope': 'vgg_19'},
-                   checkpoint='vgg_19_2016_08_28.tar.gz'),
+                   checkpoint='vgg_19_2016_08_28.tar.gz',
+                   published_top1=71.1, published_top5=89.8),
 }, arg_scope=vgg_arg_scope, num_classes=1000, preprocessing='vgg',
    logits_scopes=('{name}/fc8',), default_image_size=224)
 vgg_a = VARIANTS['vgg_a']

@@ -9,6 +9,13 @@ import tensorflow as tf
 
 BILINEAR = tf.compat.v1.image.ResizeMethod.BILINEAR
 
+# The resize methods by name, as tf.image.resize names them. The first four sample as
+# TF1 did (the TF-Slim checkpoints' way, see `resize`); the others are TF2's kernels.
+_TF1_METHODS = {'bilinear': BILINEAR, 'nearest': tf.compat.v1.image.ResizeMethod.NEAREST_NEIGHBOR,
+                'bicubic': tf.compat.v1.image.ResizeMethod.BICUBIC,
+                'area': tf.compat.v1.image.ResizeMethod.AREA}
+RESIZE_METHODS = tuple(_TF1_METHODS) + ('lanczos3', 'lanczos5', 'gaussian', 'mitchellcubic')
+
 # TensorBoard's image plugin: a string tensor [width, height, png, ...].
 _IMAGE_SUMMARY_METADATA = tf.compat.v1.SummaryMetadata(
     plugin_data=tf.compat.v1.SummaryMetadata.PluginData(plugin_name='images'))
@@ -63,11 +70,16 @@ def resize(image, height, width, method=BILINEAR):
     image: [height, width, channels] image.
     height: output height, int or scalar int32 tensor.
     width: output width.
-    method: a `tf.compat.v1.image.ResizeMethod` (0 to 3).
+    method: a `tf.compat.v1.image.ResizeMethod` (0 to 3), or a name of RESIZE_METHODS
+      (lanczos3, lanczos5, gaussian and mitchellcubic are tf.image.resize's, with
+      half-pixel centres).
 
   Returns:
     [height, width, channels] float32 image (nearest neighbour keeps the dtype).
   """
+  if isinstance(method, str) and method not in _TF1_METHODS:
+    return tf.image.resize(image, [height, width], method=method)
+  method = _TF1_METHODS.get(method, method)
   return tf.compat.v1.image.resize(image, [height, width], method=method, align_corners=False)
 
 
@@ -90,12 +102,13 @@ def smallest_size_at_least(height, width, smallest_side):
   return new_height, new_width
 
 
-def aspect_preserving_resize(image, smallest_side):
-  """Bilinear resize keeping the aspect ratio, the smaller side to `smallest_side`.
+def aspect_preserving_resize(image, smallest_side, method=BILINEAR):
+  """Resize keeping the aspect ratio, the smaller side to `smallest_side`.
 
   Args:
     image: [height, width, channels] image.
     smallest_side: scalar int tensor or int.
+    method: as `resize` takes it (default bilinear).
 
   Returns:
     float32 image [new_height, new_width, channels].
@@ -103,7 +116,7 @@ def aspect_preserving_resize(image, smallest_side):
   image = as_image(image)
   shape = tf.shape(image)
   new_height, new_width = smallest_size_at_least(shape[0], shape[1], smallest_side)
-  return resize(image, new_height, new_width)
+  return resize(image, new_height, new_width, method)
 
 
 def _checked_for_crop(image, height, width):

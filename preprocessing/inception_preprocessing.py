@@ -193,8 +193,9 @@ def preprocess_for_train(image, height, width, bbox, fast_mode=True, scope=None,
 
 
 def preprocess_for_eval(image, height, width, central_fraction=0.875, scope=None,
-                        central_crop=True, use_grayscale=False, normalized=True):
-  """Prepares one image for evaluation: central crop, bilinear resize, scale.
+                        central_crop=True, use_grayscale=False, normalized=True,
+                        resize_method='bilinear'):
+  """Prepares one image for evaluation: central crop, resize (bilinear), scale.
 
   Args:
     image: [height, width, channels] image, uint8 or float in [0, 1].
@@ -206,6 +207,7 @@ def preprocess_for_eval(image, height, width, central_fraction=0.875, scope=None
     use_grayscale: convert to grayscale (3 identical channels).
     normalized: scale to [-1, 1] (the model's input); False returns pixel values in
       [0, 255], before `normalize`.
+    resize_method: a name of `image_ops.RESIZE_METHODS`.
 
   Returns:
     float32 [height, width, channels] image in [-1, 1].
@@ -217,13 +219,13 @@ def preprocess_for_eval(image, height, width, central_fraction=0.875, scope=None
     if central_crop and central_fraction:
       image = tf.image.central_crop(image, central_fraction=central_fraction)
     if _given(height) and _given(width):
-      image = image_ops.resize(image, height, width)
+      image = image_ops.resize(image, height, width, resize_method)
     return _finish(image, normalized)
 
 
 def preprocess_image(image, height, width, is_training=False, bbox=None, fast_mode=True,
                      add_image_summaries=True, crop_image=True, use_grayscale=False,
-                     normalized=True):
+                     normalized=True, central_fraction=0.875, resize_method='bilinear'):
   """Preprocesses one image for training or evaluation.
 
   Args:
@@ -238,6 +240,8 @@ def preprocess_image(image, height, width, is_training=False, bbox=None, fast_mo
     use_grayscale: convert to grayscale (3 identical channels).
     normalized: scale to [-1, 1] (the model's input); False returns pixel values in
       [0, 255], before `normalize`.
+    central_fraction: evaluation only: the fraction of each side the central crop keeps.
+    resize_method: evaluation only: a name of `image_ops.RESIZE_METHODS`.
 
   Returns:
     float32 [height, width, 3] image in [-1, 1].
@@ -247,5 +251,6 @@ def preprocess_image(image, height, width, is_training=False, bbox=None, fast_mo
                                 add_image_summaries=add_image_summaries,
                                 random_crop=crop_image, use_grayscale=use_grayscale,
                                 normalized=normalized)
-  return preprocess_for_eval(image, height, width, central_crop=crop_image,
-                             use_grayscale=use_grayscale, normalized=normalized)
+  return preprocess_for_eval(image, height, width, central_fraction, central_crop=crop_image,
+                             use_grayscale=use_grayscale, normalized=normalized,
+                             resize_method=resize_method)

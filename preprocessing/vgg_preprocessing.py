@@ -72,7 +72,7 @@ def preprocess_for_train(image, output_height, output_width, resize_side_min=_RE
 
 
 def preprocess_for_eval(image, output_height, output_width, resize_side, use_grayscale=False,
-                        normalized=True):
+                        normalized=True, resize_method='bilinear'):
   """Aspect-preserving resize, central crop, mean subtraction.
 
   Args:
@@ -84,11 +84,12 @@ def preprocess_for_eval(image, output_height, output_width, resize_side, use_gra
       mean subtraction.
     normalized: subtract the means (the model's input); False returns the pixels
       before `normalize`.
+    resize_method: a name of `image_ops.RESIZE_METHODS`.
 
   Returns:
     float32 [output_height, output_width, 3] image, channel means subtracted.
   """
-  image = image_ops.aspect_preserving_resize(image, resize_side)
+  image = image_ops.aspect_preserving_resize(image, resize_side, resize_method)
   image = image_ops.central_crop(image, output_height, output_width)
   image = _finish(image, output_height, output_width, use_grayscale)
   return normalize(image) if normalized else image
@@ -96,7 +97,8 @@ def preprocess_for_eval(image, output_height, output_width, resize_side, use_gra
 
 def preprocess_image(image, output_height, output_width, is_training=False,
                      resize_side_min=_RESIZE_SIDE_MIN, resize_side_max=_RESIZE_SIDE_MAX,
-                     use_grayscale=False, normalized=True):
+                     use_grayscale=False, normalized=True, central_fraction=None,
+                     resize_method='bilinear'):
   """Preprocesses one image for training or evaluation.
 
   Args:
@@ -110,6 +112,10 @@ def preprocess_image(image, output_height, output_width, is_training=False,
     use_grayscale: convert to grayscale (3 identical channels).
     normalized: subtract the means (the model's input); False returns the pixels
       before `normalize`.
+    central_fraction: evaluation only: the fraction of the smaller side the central
+      crop keeps, instead of `resize_side_min` (that side becomes the output size /
+      the fraction: 224 / 0.875 = 256, TF-Slim's).
+    resize_method: evaluation only: a name of `image_ops.RESIZE_METHODS`.
 
   Returns:
     float32 [output_height, output_width, 3] image, channel means subtracted.
@@ -117,5 +123,7 @@ def preprocess_image(image, output_height, output_width, is_training=False,
   if is_training:
     return preprocess_for_train(image, output_height, output_width, resize_side_min,
                                 resize_side_max, use_grayscale, normalized)
+  if central_fraction:
+    resize_side_min = int(round(min(output_height, output_width) / central_fraction))
   return preprocess_for_eval(image, output_height, output_width, resize_side_min,
-                             use_grayscale, normalized)
+                             use_grayscale, normalized, resize_method)

@@ -96,11 +96,15 @@ def training_scope(is_training=True, weight_decay=0.00004, stddev=0.09, dropout_
                             dropout_keep_prob=dropout_keep_prob, bn_decay=bn_decay)
 
 
+# Published accuracy: TF-Slim's README for 1.0 and 1.4, nets/mobilenet/README.md for 0.35.
 VARIANTS = registry.register_variants(mobilenet, {
-    'mobilenet_v2': dict(checkpoint='mobilenet_v2_1.0_224.tgz'),
-    'mobilenet_v2_140': dict(args={'depth_multiplier': 1.4}, checkpoint='mobilenet_v2_1.4_224.tgz'),
+    'mobilenet_v2': dict(checkpoint='mobilenet_v2_1.0_224.tgz',
+                         published_top1=71.9, published_top5=91.0),
+    'mobilenet_v2_140': dict(args={'depth_multiplier': 1.4}, checkpoint='mobilenet_v2_1.4_224.tgz',
+                             published_top1=74.9, published_top5=92.5),
     'mobilenet_v2_035': dict(args={'depth_multiplier': 0.35, 'finegrain_classification_mode': True},
-                             checkpoint='mobilenet_v2_0.35_224.tgz'),
+                             checkpoint='mobilenet_v2_0.35_224.tgz',
+                             published_top1=60.3, published_top5=82.9),
 }, arg_scope=training_scope, num_classes=1001, preprocessing='inception',
    logits_scopes=('MobilenetV2/Logits',), default_image_size=224)
 mobilenet_v2_140 = VARIANTS['mobilenet_v2_140']

@@ -213,12 +213,19 @@ def training_scope(is_training=True, weight_decay=0.00004, stddev=0.09, dropout_
                             dropout_keep_prob=dropout_keep_prob, bn_decay=bn_decay)
 
 
-# One function, its conv-defs table (and scope) fixed for each model.
+# One function, its conv-defs table (and scope) fixed for each model. The float
+# checkpoints and their top-1 (no top-5 published) from nets/mobilenet/README.md.
 VARIANTS = registry.register_variants(mobilenet, {
-    'mobilenet_v3_large': dict(args={'conv_defs': V3_LARGE}),
-    'mobilenet_v3_small': dict(args={'conv_defs': V3_SMALL}),
-    'mobilenet_v3_large_minimalistic': dict(args={'conv_defs': V3_LARGE_MINIMALISTIC}),
-    'mobilenet_v3_small_minimalistic': dict(args={'conv_defs': V3_SMALL_MINIMALISTIC}),
+    'mobilenet_v3_large': dict(args={'conv_defs': V3_LARGE},
+                               checkpoint='v3-large_224_1.0_float.tgz', published_top1=75.2),
+    'mobilenet_v3_small': dict(args={'conv_defs': V3_SMALL},
+                               checkpoint='v3-small_224_1.0_float.tgz', published_top1=67.5),
+    'mobilenet_v3_large_minimalistic': dict(
+        args={'conv_defs': V3_LARGE_MINIMALISTIC},
+        checkpoint='v3-large-minimalistic_224_1.0_float.tgz', published_top1=72.3),
+    'mobilenet_v3_small_minimalistic': dict(
+        args={'conv_defs': V3_SMALL_MINIMALISTIC},
+        checkpoint='v3-small-minimalistic_224_1.0_float.tgz', published_top1=61.9),
     'mobilenet_edgetpu': dict(args={'conv_defs': V3_EDGETPU, 'scope': 'MobilenetEdgeTPU'},
                               logits_scopes=('MobilenetEdgeTPU/Logits',)),
     'mobilenet_edgetpu_075': dict(args={'conv_defs': V3_EDGETPU, 'scope': 'MobilenetEdgeTPU',

@@ -230,6 +230,7 @@ def build_nasnet_cifar(images, num_classes, is_training=True, config=None, curre
                    preprocessing='inception',
                    logits_scopes=('final_layer/FC', 'aux_7/aux_logits/FC'),
                    checkpoint='nasnet-a_mobile_04_10_2017.tar.gz',
+                   published_top1=74.0, published_top5=91.6,
                    default_image_size=224)
 def build_nasnet_mobile(images, num_classes, is_training=True, final_endpoint=None, config=None,
                         current_step=None, reuse=None):
@@ -243,6 +244,7 @@ def build_nasnet_mobile(images, num_classes, is_training=True, final_endpoint=No
                    preprocessing='inception',
                    logits_scopes=('final_layer/FC', 'aux_11/aux_logits/FC'),
                    checkpoint='nasnet-a_large_04_10_2017.tar.gz',
+                   published_top1=82.7, published_top5=96.2,
                    default_image_size=331)
 def build_nasnet_large(images, num_classes, is_training=True, final_endpoint=None, config=None,
                        current_step=None, reuse=None):

@@ -71,6 +71,7 @@ def _build_pnasnet_base(images, normal_cell, num_classes, config, is_training, f
                    preprocessing='inception',
                    logits_scopes=('final_layer/FC', 'aux_7/aux_logits/FC'),
                    checkpoint='pnasnet-5_large_2017_12_13.tar.gz',
+                   published_top1=82.9, published_top5=96.2,
                    default_image_size=331)
 def build_pnasnet_large(images, num_classes, is_training=True, final_endpoint=None, config=None,
                         reuse=None):
@@ -84,6 +85,7 @@ def build_pnasnet_large(images, num_classes, is_training=True, final_endpoint=No
                    preprocessing='inception',
                    logits_scopes=('final_layer/FC', 'aux_5/aux_logits/FC'),
                    checkpoint='pnasnet-5_mobile_2017_12_13.tar.gz',
+                   published_top1=74.2, published_top5=91.9,
                    default_image_size=224)
 def build_pnasnet_mobile(images, num_classes, is_training=True, final_endpoint=None, config=None,
                          reuse=None):
