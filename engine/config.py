@@ -10,6 +10,12 @@ model's `*_arg_scope()` (`weight_decay`, `batch_norm_decay`, ...):
     scope:
       batch_norm_decay: 0.9997
 
+A recipe may start from others: `include: base.yaml` (or a list, applied in
+order; paths relative to the including file) gives the values the recipe's own
+keys then change; `scope:` is merged parameter by parameter. Keys that say one
+thing two ways (`learning_rate` and `learning_rate_per_256`) may not both be
+set in one place; a later file or the command line setting one drops the other.
+
 The resolved config is a plain dict, written beside the run as YAML.
 """
 
@@ -43,8 +49,62 @@ _Loader.add_implicit_resolver(
     list('-+0123456789.'))
 
 
-def load_yaml(path):
-  """The mapping in a YAML recipe."""
+# Keys that set one value two ways: one place (a file, the command line) sets one of them.
+ALTERNATIVES = (('learning_rate', 'learning_rate_per_256'),)
+
+
+def choose_alternatives(config, layer, source, defaults=None):
+  """`config` with the keys of `layer`, a later layer, over it: an alternative `layer`
+  sets replaces its partner (back to `defaults`, or dropped); both set in `layer` is
+  an error naming `source`."""
+  config = dict(config)
+  for pair in ALTERNATIVES:
+    given = [key for key in pair if layer.get(key) is not None]
+    if len(given) > 1:
+      raise ConfigError('%s sets both %s; give one of them' % (source, ' and '.join(given)))
+    for other in (key for key in pair if given and key != given[0] and key in config):
+      if defaults is None:
+        del config[other]
+      else:
+        config[other] = defaults.get(other)
+  return config
+
+
+def _merge(base, recipe, path):
+  """`recipe` over `base`: its keys replace, its scope parameters are merged one by one."""
+  merged = choose_alternatives(base, recipe, '--config: %s' % path)
+  for key, value in recipe.items():
+    if key == 'scope' and isinstance(value, dict) and isinstance(merged.get('scope'), dict):
+      value = dict(merged['scope'], **value)
+    merged[key] = value
+  return merged
+
+
+def load_yaml(path, _included_by=()):
+  """The mapping in a YAML recipe, with the recipes it includes under it."""
+  data = _read_yaml(path)
+  included = data.pop('include', None)
+  if included is None:
+    return data
+  names = [included] if isinstance(included, str) else included
+  if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+    raise ConfigError('--config: %s: include must name a recipe file or a list of them, not %r'
+                      % (path, included))
+  chain = _included_by + (path,)
+  merged = {}
+  for name in names:
+    target = os.path.normpath(os.path.join(os.path.dirname(path), name))
+    if any(os.path.realpath(target) == os.path.realpath(p) for p in chain):
+      raise ConfigError('--config: include cycle %s' % ' -> '.join(chain + (target,)))
+    if not os.path.isfile(target):
+      raise ConfigError('--config: %s includes %s, which does not exist (%s)'
+                        % (path, name, target))
+    merged = _merge(merged, load_yaml(target, chain), target)
+  return _merge(merged, data, path)
+
+
+def _read_yaml(path):
+  """The mapping in one YAML file."""
   if not os.path.isfile(path):
     raise ConfigError('--config: %s does not exist' % path)
   try:
@@ -91,7 +151,9 @@ def resolve(defaults, recipe=None, overrides=None, recipe_name='--config', parse
   """
   config = dict(defaults)
   config['scope'] = {}
-  for key, value in (recipe or {}).items():
+  recipe, overrides = recipe or {}, overrides or {}
+  config = choose_alternatives(config, recipe, recipe_name, defaults)
+  for key, value in recipe.items():
     if key == 'scope':
       if not isinstance(value, dict):
         raise ConfigError('%s: scope must map parameter names to values, not %r'
@@ -103,7 +165,8 @@ def resolve(defaults, recipe=None, overrides=None, recipe_name='--config', parse
       raise ConfigError('%s: unknown key %r; %svalid keys: %s' % (
           recipe_name, key, _hint(key, valid), ', '.join(valid)))
     config[key] = _coerce(key, value, (parsers or {}).get(key), recipe_name)
-  config.update(overrides or {})
+  config = choose_alternatives(config, overrides, 'the command line', defaults)
+  config.update(overrides)
   return config
 
 

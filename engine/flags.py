@@ -55,13 +55,28 @@ TRAIN = (
     Flag('float', 'label_smoothing', 0.0, 'Label smoothing.'),
     Flag('enum', 'optimizer', 'rmsprop', 'The optimizer.', optimizers.OPTIMIZERS),
     Flag('float', 'learning_rate', 0.01, 'Initial learning rate.'),
+    Flag('float', 'learning_rate_per_256', None, 'Instead of --learning_rate: the rate per 256 '
+         'images of the global batch (replicas x batch_size x gradient_accumulation_steps); '
+         'config.yaml shows the learning_rate it computes.'),
     Flag('enum', 'learning_rate_decay_type', 'exponential', 'How the learning rate decays.',
          optimizers.SCHEDULES),
     Flag('float', 'learning_rate_decay_factor', 0.94, 'Exponential decay factor.'),
     Flag('float', 'num_epochs_per_decay', 2.0, 'Epochs per exponential decay step, or of the '
          'polynomial decay.'),
     Flag('float', 'end_learning_rate', 0.0001, 'Final rate of polynomial and cosine decay.'),
+    Flag('string', 'learning_rate_boundaries', None, 'multistep: comma-separated epochs at '
+         'which the rate is multiplied by --learning_rate_factor, e.g. 30,60,80.'),
+    Flag('float', 'learning_rate_factor', 0.1, 'step and multistep: the factor at each '
+         'boundary (step: every --num_epochs_per_decay epochs).'),
     Flag('float', 'warmup_epochs', 0.0, 'Linear warm-up from 0, in epochs.'),
+    Flag('float', 'cooldown_epochs', 0.0, 'Hold the rate the decay reached for these last '
+         'epochs of the run (needs --max_number_of_steps).'),
+    Flag('integer', 'gradient_accumulation_steps', 1, 'Micro-batches of --batch_size per '
+         'replica summed into one update; steps count updates.'),
+    Flag('float', 'dropout_keep_prob', None, 'Keep probability of the net\'s dropout '
+         '(default: the model\'s own).'),
+    Flag('float', 'drop_path_keep_prob', None, 'NASNet and PNASNet: keep probability of drop '
+         'path, ramped over the run (default: the model\'s config).'),
     Flag('float', 'clip_gradient_norm', 0.0, 'Clip gradients to this global norm (0: off).'),
     Flag('float', 'adadelta_rho', 0.95, 'Adadelta decay.'),
     Flag('float', 'adagrad_initial_accumulator_value', 0.1, 'Adagrad initial accumulator.'),
@@ -173,7 +188,8 @@ EXPORTED = (
 # Lower bounds of integer flags; a value below is refused by name.
 MINIMUM = {'batch_size': 1, 'max_number_of_steps': 1, 'log_every_n_steps': 1,
            'keep_checkpoint_max': 1, 'top_k': 1, 'max_num_batches': 1, 'train_image_size': 1,
-           'eval_image_size': 1, 'image_size': 1, 'num_classes': 1}
+           'eval_image_size': 1, 'image_size': 1, 'num_classes': 1,
+           'gradient_accumulation_steps': 1}
 
 
 def check_bounds(config):
@@ -203,6 +219,7 @@ def defaults(*tables, **overrides):
   if unknown:
     raise config_lib.ConfigError('unknown keys %s; valid keys: %s' % (
         ', '.join(unknown), ', '.join(sorted(config))))
+  config = config_lib.choose_alternatives(config, overrides, 'flags.defaults()', config)
   config.update(overrides)
   return check_bounds(config)
 

@@ -21,7 +21,7 @@ from datasets import pipeline
 from engine import checkpoints, inputs, losses, optimizers, signals, strategies
 from engine import config as config_lib
 from engine.checkpoint_saving import CheckpointSaver
-from engine.model_building import build_network
+from engine.model_building import build_network, warm_start_variables
 from nets import registry
 
 
@@ -68,7 +68,10 @@ class Trainer:
     if self.data.demo:
       self.say('no --dataset_name: training on the embedded digits demo dataset '
                '(%d images, datasets/digits)' % self.data.split.num_samples)
-    self.global_batch = config['batch_size'] * self.replicas
+    self.accumulation = config['gradient_accumulation_steps']
+    # The images of one update: every replica's micro-batches. Steps count updates.
+    self.global_batch = config['batch_size'] * self.replicas * self.accumulation
+    self.config = config = self._learning_rate_per_256(config)
     self.steps_per_epoch = max(1, self.data.split.num_samples // self.global_batch)
     self.max_steps = config['max_number_of_steps']
     if self.max_steps is None and self.data.demo:
@@ -77,8 +80,23 @@ class Trainer:
     if self.max_steps is None and config['learning_rate_decay_type'] == 'cosine':
       raise optimizers.OptimizerError('--learning_rate_decay_type=cosine needs '
                                       '--max_number_of_steps')
+    if self.max_steps is None and config['cooldown_epochs']:
+      raise optimizers.OptimizerError('--cooldown_epochs needs --max_number_of_steps')
     self.counter = pipeline.SkipCounter() if config['skip_bad_records'] else None
     self._build()
+
+  def _learning_rate_per_256(self, config):
+    """`config` with the learning_rate that --learning_rate_per_256 sets for the global batch."""
+    per_256 = config['learning_rate_per_256']
+    if per_256 is None:
+      return config
+    if not per_256 > 0:
+      raise optimizers.OptimizerError('--learning_rate_per_256 must be positive, got %g'
+                                      % per_256)
+    learning_rate = per_256 * self.global_batch / 256
+    self.say('learning rate %g = %g x %d images per update / 256' % (
+        learning_rate, per_256, self.global_batch))
+    return dict(config, learning_rate=learning_rate)
 
   def say(self, message):
     if self.chief:
@@ -87,12 +105,14 @@ class Trainer:
   def _build(self):
     config, data = self.config, self.data
     with self.strategy.scope():
-      self.net = build_network(self.spec, config, data.num_classes)
-      self.net(tf.zeros([1, data.image_size, data.image_size, 3]), training=False)
       schedule = optimizers.make_schedule(config, self.steps_per_epoch,
                                           self.max_steps or self.steps_per_epoch)
       self.schedule = schedule
       self.optimizer = optimizers.make_optimizer(config, schedule)
+      # Drop path ramps up over the run's updates.
+      self.net = build_network(self.spec, config, data.num_classes,
+                               current_step=self.optimizer.iterations, total_steps=self.max_steps)
+      self.net(tf.zeros([1, data.image_size, data.image_size, 3]), training=False)
       self.loss_scaling = config['mixed_precision'] == 'float16'
       if self.loss_scaling:  # float16 gradients underflow without it; bfloat16's do not
         self.optimizer = tf_keras.mixed_precision.LossScaleOptimizer(self.optimizer)
@@ -139,8 +159,10 @@ class Trainer:
       exclude = list(self.spec.logits_scopes)
       self.say('%d classes instead of %d: leaving out %s' % (
           self.data.num_classes, self.spec.num_classes, ', '.join(exclude)))
+    # A float checkpoint warm-starts a quantization-aware run: its ranges start new.
     report = checkpoints.warm_start(
-        self.net.variables, config['checkpoint_path'], exclude, config['ignore_missing_vars'],
+        warm_start_variables(self.net.variables, config['checkpoint_path']),
+        config['checkpoint_path'], exclude, config['ignore_missing_vars'],
         suggest_scope=self._logits_scope_of)
     if self.average is not None:
       for shadow, variable in zip(self.average.shadows, self.average.averaged, strict=True):
@@ -154,23 +176,39 @@ class Trainer:
     return name.rsplit('/', 1)[0]
 
   def step_function(self):
-    """The `tf.function` of one training step: (images, labels) per replica ->
-    (loss, regularization, accuracy)."""
+    """The `tf.function` of one training step, one optimizer update: (images, labels)
+    per replica, --gradient_accumulation_steps micro-batches long -> (loss,
+    regularization, accuracy) of the update."""
     config, num_classes = self.config, self.data.num_classes
     clip = config['clip_gradient_norm']
+    micro_batches = self.accumulation
 
-    def replica_step(images, labels):
+    def micro_step(images, labels, unconnected=tf.UnconnectedGradients.NONE):
+      """Gradients of one micro-batch's share of the update's loss, and its (loss,
+      regularization, correct predictions). Batch norm normalizes by, and updates its
+      moving averages with, each micro-batch's statistics."""
       with tf.GradientTape() as tape:
         logits, end_points = self.net(images, training=True)
         per_example = losses.training_loss(labels, logits, end_points, num_classes,
                                            config['label_smoothing'])
         loss = tf.nn.compute_average_loss(per_example, global_batch_size=self.global_batch)
-        regularization = (tf.add_n(self.net.losses) / self.replicas if self.net.losses
-                          else tf.constant(0.0))
+        regularization = (tf.add_n(self.net.losses) / (self.replicas * micro_batches)
+                          if self.net.losses else tf.constant(0.0))
         total = loss + regularization
         if self.loss_scaling:
           total = self.optimizer.get_scaled_loss(total)
-      grads = tape.gradient(total, self.trainable)
+      grads = tape.gradient(total, self.trainable, unconnected_gradients=unconnected)
+      correct = tf.reduce_sum(tf.cast(tf.equal(tf.argmax(logits, -1, output_type=tf.int64),
+                                               labels), tf.float32))
+      return grads, (loss, regularization, correct)
+
+    def replica_step(images, labels):
+      if micro_batches == 1:
+        grads, results = micro_step(images, labels)
+      else:
+        grads, results = accumulate(
+            lambda i, l: micro_step(i, l, tf.UnconnectedGradients.ZERO), (images, labels),
+            micro_batches, [tf.zeros_like(v) for v in self.trainable])
       if self.loss_scaling:
         grads = self.optimizer.get_unscaled_gradients(grads)
       if clip:
@@ -178,9 +216,7 @@ class Trainer:
       self.optimizer.apply_gradients(zip(grads, self.trainable, strict=True))
       if self.average is not None:
         self.average.update(self.optimizer.iterations)
-      correct = tf.reduce_sum(tf.cast(tf.equal(tf.argmax(logits, -1, output_type=tf.int64),
-                                               labels), tf.float32))
-      return loss, regularization, correct
+      return results
 
     def step(images, labels):
       results = self.strategy.run(replica_step, args=(images, labels))
@@ -235,7 +271,8 @@ class Trainer:
 
   def _dataset(self):
     config = self.config
-    return inputs.distributed_dataset(self.strategy, self.data, config['batch_size'], True,
+    return inputs.distributed_dataset(self.strategy, self.data,
+                                      config['batch_size'] * self.accumulation, True,
                                       seed=config['seed'],
                                       skip_bad_records=config['skip_bad_records'],
                                       counter=self.counter)
@@ -316,6 +353,27 @@ class Trainer:
       low = tf.reduce_min(first[:4], axis=[1, 2, 3], keepdims=True)
       high = tf.reduce_max(first[:4], axis=[1, 2, 3], keepdims=True)
       tf.summary.image('input', (first[:4] - low) / tf.maximum(high - low, 1e-6), max_outputs=4)
+
+
+def accumulate(micro_step, batch, count, zero_grads):
+  """Sums `micro_step(*micro_batch) -> (grads, results)` over `count` equal slices of
+  `batch` (a tuple of tensors sharing their first dimension), one slice after the
+  other: memory of one micro-batch, `count` times the images per update."""
+  slices = tuple(tf.reshape(t, [count, -1 if t.shape[0] is None else t.shape[0] // count]
+                            + t.shape[1:].as_list()) for t in batch)
+
+  def body(index, grads, results):
+    more_grads, more_results = micro_step(*(s[index] for s in slices))
+    return (index + 1, [g + tf.convert_to_tensor(m) for g, m in zip(grads, more_grads)],
+            [r + m for r, m in zip(results, more_results)])
+
+  zero_results = [tf.constant(0.0)] * 3
+  # One iteration at a time: iterations only share the accumulators, and a parallel
+  # one would hold a second micro-batch's activations.
+  _, grads, results = tf.while_loop(lambda index, *_: index < count, body,
+                                    (tf.constant(0), zero_grads, zero_results),
+                                    parallel_iterations=1)
+  return grads, tuple(results)
 
 
 def _finite_loss(loss, step):

@@ -5,7 +5,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 
@@ -15,7 +14,7 @@ import tensorflow as tf
 import tf_keras
 import yaml
 
-from binaries import ROOT, run_binary
+from binaries import ROOT, free_port, run_binary, start_worker, worker_result
 from engine import checkpoints, evaluation, flags, model_building, optimizers, training
 from engine import config as config_lib
 from engine.checkpoints import CheckpointError
@@ -187,43 +186,23 @@ def test_tf1_saver_checkpoint_restores_every_variable_with_the_same_logits(tmp_p
   np.testing.assert_allclose(actual.numpy(), expected, rtol=1e-4, atol=1e-4)
 
 
-def _run_worker(config, cpus=1, env=None):
-  return subprocess.Popen(
-      [sys.executable, os.path.join(ROOT, 'tests', 'train_worker.py'), json.dumps(config),
-       str(cpus)], cwd=ROOT, env=dict(os.environ, **(env or {})), stdout=subprocess.PIPE,
-      stderr=subprocess.PIPE, text=True)
-
-
-def _result(process):
-  out, err = process.communicate(timeout=600)
-  assert process.returncode == 0, err[-3000:]
-  line = [line for line in out.splitlines() if line.startswith('RESULT ')][-1]
-  return json.loads(line[len('RESULT '):])
-
-
 def test_mirrored_strategy_over_two_logical_cpus(tmp_path):
   config = train_config(tmp_path / 'mirrored', strategy='mirrored', max_number_of_steps=4,
                         batch_size=8)
-  result = _result(_run_worker(config, cpus=2))
+  result = worker_result(start_worker(config, cpus=2))
   assert result['replicas'] == 2 and result['step'] == 4
   for name, replicas in result['weights'].items():
     assert len(replicas) == 2 and replicas[0] == replicas[1], name
 
 
-def _free_port():
-  with socket.socket() as s:
-    s.bind(('127.0.0.1', 0))
-    return s.getsockname()[1]
-
-
 def test_multi_worker_strategy_with_two_processes(tmp_path):
   config = train_config(tmp_path / 'multi', strategy='multi_worker', max_number_of_steps=4,
                         batch_size=8)
-  workers = ['127.0.0.1:%d' % _free_port() for _ in range(2)]
-  processes = [_run_worker(config, env={'TF_CONFIG': json.dumps(
+  workers = ['127.0.0.1:%d' % free_port() for _ in range(2)]
+  processes = [start_worker(config, env={'TF_CONFIG': json.dumps(
       {'cluster': {'worker': workers}, 'task': {'type': 'worker', 'index': i}})})
       for i in range(2)]
-  results = [_result(p) for p in processes]
+  results = [worker_result(p) for p in processes]
   assert [r['replicas'] for r in results] == [2, 2]
   assert results[0]['weights'] == results[1]['weights']
   assert tf.train.latest_checkpoint(str(tmp_path / 'multi')).endswith('ckpt-4')
@@ -286,9 +265,9 @@ def test_schedules_follow_tf_slim():
   assert [lr('cosine', s) for s in (0, 50, 100)] == pytest.approx([0.1, 0.0505, 0.001])
   assert [lr('cosine', s, warmup_epochs=1.0) for s in (0, 4, 10)] == pytest.approx(
       [0.01, 0.05, 0.1])
-  with pytest.raises(optimizers.OptimizerError, match='--learning_rate_decay_type=step is '
+  with pytest.raises(optimizers.OptimizerError, match='--learning_rate_decay_type=linear is '
                      'unknown; valid: fixed, exponential'):
-    lr('step', 0)
+    lr('linear', 0)
 
 
 @pytest.mark.parametrize('name', optimizers.OPTIMIZERS)

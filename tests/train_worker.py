@@ -2,6 +2,9 @@
 which TensorFlow reads once at start-up) and prints the replicas' weights as JSON.
 
   python tests/train_worker.py CONFIG_JSON [LOGICAL_CPUS]
+
+CONFIG_JSON is one config, or a list of configs trained one after the other (a RESULT
+line each).
 """
 
 import json
@@ -15,13 +18,18 @@ import tensorflow as tf  # noqa: E402
 
 
 def main():
-  config = json.loads(sys.argv[1])
+  configs = json.loads(sys.argv[1])
   cpus = int(sys.argv[2]) if len(sys.argv) > 2 else 1
   if cpus > 1:
     tf.config.set_logical_device_configuration(
         tf.config.list_physical_devices('CPU')[0],
         [tf.config.LogicalDeviceConfiguration() for _ in range(cpus)])
   from engine import training
+  for config in configs if isinstance(configs, list) else [configs]:
+    train(training, config)
+
+
+def train(training, config):
   trainer = training.Trainer(config)
   result = trainer.run()
   weights = {}

@@ -226,6 +226,10 @@ def build_nasnet_cifar(images, num_classes, is_training=True, config=None, curre
                config or cifar_config(), current_step, 0, reuse, stem_type='cifar')
 
 
+# The config that --drop_path_keep_prob changes (engine.model_building).
+build_nasnet_cifar.default_config = cifar_config
+
+
 @registry.register('nasnet_mobile', arg_scope=nasnet_mobile_arg_scope, num_classes=1001,
                    preprocessing='inception',
                    logits_scopes=('final_layer/FC', 'aux_7/aux_logits/FC'),
@@ -240,6 +244,10 @@ def build_nasnet_mobile(images, num_classes, is_training=True, final_endpoint=No
                stem_type='imagenet')
 
 
+# The config that --drop_path_keep_prob changes (engine.model_building).
+build_nasnet_mobile.default_config = mobile_imagenet_config
+
+
 @registry.register('nasnet_large', arg_scope=nasnet_large_arg_scope, num_classes=1001,
                    preprocessing='inception',
                    logits_scopes=('final_layer/FC', 'aux_11/aux_logits/FC'),
@@ -252,3 +260,7 @@ def build_nasnet_large(images, num_classes, is_training=True, final_endpoint=Non
   return build(_build_nasnet_base, _NASNET_CELLS, images, num_classes, is_training,
                final_endpoint, config or large_imagenet_config(), current_step, 2, reuse,
                stem_type='imagenet')
+
+
+# The config that --drop_path_keep_prob changes (engine.model_building).
+build_nasnet_large.default_config = large_imagenet_config

@@ -74,11 +74,15 @@ def _build_pnasnet_base(images, normal_cell, num_classes, config, is_training, f
                    published_top1=82.9, published_top5=96.2,
                    default_image_size=331)
 def build_pnasnet_large(images, num_classes, is_training=True, final_endpoint=None, config=None,
-                        reuse=None):
-  """PNASNet-5 Large (331x331 inputs)."""
+                        reuse=None, current_step=None):
+  """PNASNet-5 Large (331x331 inputs); `current_step` as NASNet's (default: the global step)."""
   return nasnet.build(_build_pnasnet_base, (utils.PNASNET_NORMAL,), images, num_classes,
-                      is_training, final_endpoint, config or large_imagenet_config(), None, 0,
-                      reuse)
+                      is_training, final_endpoint, config or large_imagenet_config(),
+                      current_step, 0, reuse)
+
+
+# The config that --drop_path_keep_prob changes (engine.model_building).
+build_pnasnet_large.default_config = large_imagenet_config
 
 
 @registry.register('pnasnet_mobile', arg_scope=pnasnet_mobile_arg_scope, num_classes=1001,
@@ -88,11 +92,15 @@ def build_pnasnet_large(images, num_classes, is_training=True, final_endpoint=No
                    published_top1=74.2, published_top5=91.9,
                    default_image_size=224)
 def build_pnasnet_mobile(images, num_classes, is_training=True, final_endpoint=None, config=None,
-                         reuse=None):
-  """PNASNet-5 Mobile (224x224 inputs)."""
+                         reuse=None, current_step=None):
+  """PNASNet-5 Mobile (224x224 inputs); `current_step` as NASNet's (default: the global step)."""
   return nasnet.build(_build_pnasnet_base, (utils.PNASNET_NORMAL,), images, num_classes,
-                      is_training, final_endpoint, config or mobile_imagenet_config(), None, 0,
-                      reuse)
+                      is_training, final_endpoint, config or mobile_imagenet_config(),
+                      current_step, 0, reuse)
+
+
+# The config that --drop_path_keep_prob changes (engine.model_building).
+build_pnasnet_mobile.default_config = mobile_imagenet_config
 
 
 PNasNetNormalCell = utils.cell_class(utils.PNASNET_NORMAL, 'PNasNetNormalCell')
