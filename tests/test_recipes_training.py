@@ -40,8 +40,8 @@ def accumulated_and_whole(tmp_path_factory):
   batches of 8 at the rate that computes to."""
   runs = {}
   for name, overrides in (('accumulated', dict(batch_size=4, gradient_accumulation_steps=2,
-                                               learning_rate_per_256=0.32)),
-                          ('whole', dict(batch_size=8, learning_rate=0.01))):
+                                               learning_rate_per_256=0.032)),
+                          ('whole', dict(batch_size=8, learning_rate=0.001))):
     train_dir = tmp_path_factory.mktemp(name)
     trainer = training.Trainer(train_config(train_dir, max_number_of_steps=3, **overrides))
     result = trainer.run()
@@ -65,10 +65,10 @@ def test_accumulated_micro_batches_update_as_one_larger_batch(accumulated_and_wh
 def test_the_resolved_config_shows_the_computed_learning_rate(accumulated_and_whole, capsys):
   train_dir, trainer, _ = accumulated_and_whole['accumulated']
   written = yaml.safe_load((train_dir / 'config.yaml').read_text())
-  assert written['learning_rate'] == pytest.approx(0.01)  # 0.32 x 8 / 256
-  assert written['learning_rate_per_256'] == 0.32
+  assert written['learning_rate'] == pytest.approx(0.001)  # 0.032 x 8 / 256
+  assert written['learning_rate_per_256'] == 0.032
   assert written['resolved']['global_batch_size'] == 8  # 1 replica x 4 x 2 micro-batches
-  assert float(trainer.schedule(0)) == pytest.approx(0.01)
+  assert float(trainer.schedule(0)) == pytest.approx(0.001)
 
 
 def _assert_same_training(result, expected):
