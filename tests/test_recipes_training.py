@@ -276,6 +276,19 @@ def test_drop_path_ramps_over_the_run_from_the_optimizer_step():
   assert model_building.network_kwargs(spec, config, 10) == {'num_classes': 10}
 
 
+def test_training_ramps_drop_path_on_the_optimizer_step_over_the_run(tmp_path, monkeypatch):
+  built = []
+  build_network = model_building.build_network
+
+  def recording(spec, config, num_classes, current_step=None, total_steps=None):
+    built.append((current_step, total_steps))
+    return build_network(spec, config, num_classes, current_step, total_steps)
+
+  monkeypatch.setattr(training, 'build_network', recording)
+  trainer = training.Trainer(train_config(tmp_path, max_number_of_steps=7, batch_size=2))
+  assert built == [(trainer.optimizer.iterations, 7)]
+
+
 @pytest.mark.parametrize('model, overrides, message', [
     ('lenet', dict(drop_path_keep_prob=0.7), '--drop_path_keep_prob: lenet has no drop path; '
      'NASNet and PNASNet'),
