@@ -26,8 +26,10 @@ from preprocessing import inception_preprocessing, vgg_preprocessing
 
 
 def _average_binary(*args):
-  """`python -m engine.average_checkpoints args...` as a user runs it."""
-  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='3', PYTHONPATH=ROOT)
+  """`python -m engine.average_checkpoints args...` as a user runs it (TensorFlow's log
+  settings at their defaults: its start-up lines are the binary's to hide)."""
+  env = {k: v for k, v in os.environ.items() if k != 'TF_CPP_MIN_LOG_LEVEL'}
+  env['PYTHONPATH'] = ROOT
   return subprocess.run([sys.executable, '-m', 'engine.average_checkpoints', *args], cwd=ROOT,
                         env=env, capture_output=True, text=True, timeout=600)
 
