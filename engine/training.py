@@ -356,9 +356,10 @@ class Trainer:
 
 
 def accumulate(micro_step, batch, count, zero_grads):
-  """Sums `micro_step(*micro_batch) -> (grads, results)` over `count` equal slices of
-  `batch` (a tuple of tensors sharing their first dimension), one slice after the
-  other: memory of one micro-batch, `count` times the images per update."""
+  """Sums `micro_step(*micro_batch) -> (grads, three scalar results)` over `count` equal
+  slices of `batch` (a tuple of tensors sharing their first dimension: images, labels
+  hard or soft), one slice after the other: memory of one micro-batch, `count` times the
+  images per update. `zero_grads` starts the sums."""
   slices = tuple(tf.reshape(t, [count, -1 if t.shape[0] is None else t.shape[0] // count]
                             + t.shape[1:].as_list()) for t in batch)
 
