@@ -69,6 +69,11 @@ def test_the_resolved_config_shows_the_computed_learning_rate(accumulated_and_wh
   assert written['learning_rate_per_256'] == 0.032
   assert written['resolved']['global_batch_size'] == 8  # 1 replica x 4 x 2 micro-batches
   assert float(trainer.schedule(0)) == pytest.approx(0.001)
+  # The progress line counts every micro-batch's images: 2 updates of 8 in 2 seconds.
+  capsys.readouterr()
+  trainer._window = (1, 100.0)
+  trainer._log_progress(3, 102.0, 1.0, 0.0, 0.5)
+  assert '8.0 images/s' in capsys.readouterr().out
 
 
 def _assert_same_training(result, expected):
