@@ -24,8 +24,18 @@ each repeat timing both back to back). Results also go to
   inference x 2.
 - input: train.py's (or eval.py's) input pipeline with the model's
   preprocessing and size, on 500 x 375 JPEGs; it should outrun the model.
+  Training's includes the augmentations of train.py's flags given to bench.py
+  (--randaugment, --autoaugment, --random_erasing, --mixup_alpha, ...).
 
 `--only=scopes` times arg_scope against tf_slim's (what our checks cost).
+
+`--mode=infer --runtimes=tf,tflite,tflite_int8,onnx` compares the runtimes of
+the exported model instead (engine.runtimes; each exported by export.py's code
+from random weights, int8 calibrated on the demo digits): for each, batch-1
+latency (median, min-max of every call) and batch --batch_size throughput, the
+runtimes' calls interleaved, each in a process of its own, with the ratio to
+the TensorFlow SavedModel's (`tf`): latency runtime / tf (lower is better),
+throughput runtime / tf (higher is better).
 """
 
 import csv
@@ -46,7 +56,7 @@ if __name__ == '__main__':
 from absl import flags  # noqa: E402
 
 from datasets import files  # noqa: E402
-from engine import benchmark, cli  # noqa: E402
+from engine import benchmark, cli, inputs  # noqa: E402
 from engine import flags as engine_flags  # noqa: E402
 from engine import config as config_lib  # noqa: E402
 from engine.config import ConfigError  # noqa: E402
@@ -78,6 +88,11 @@ def define_flags():
                       'write none).')
   flags.DEFINE_list('only', ['models'], 'Which benches: models, scopes.')
   flags.DEFINE_integer('number', 2000, 'Calls per repeat of the scope benches.')
+  engine_flags.define(tuple(row for row in engine_flags.TRAIN
+                            if row.name in inputs.AUGMENTATION_FLAGS))
+  flags.DEFINE_list('runtimes', [], 'With --mode=infer: compare these runtimes of the '
+                    'exported model (%s; the first, tf, is the baseline) instead of ours '
+                    'against Keras.' % ', '.join(benchmark.RUNTIMES))
 
 
 FLAGS = flags.FLAGS
@@ -110,7 +125,8 @@ def select_models(pattern):
 
 
 def check_flags(values):
-  """Refuses values below BENCH_MINIMUM and --only names that are not benches."""
+  """Refuses values below BENCH_MINIMUM, --only names that are not benches, unknown
+  --runtimes and --runtimes with training."""
   for key, least in BENCH_MINIMUM.items():
     if values[key] is not None and values[key] < least:
       raise ConfigError('--%s=%s: must be at least %d' % (key, values[key], least))
@@ -118,6 +134,14 @@ def check_flags(values):
   if unknown:
     raise ConfigError('--only=%s: unknown bench %s; valid: %s' % (
         ','.join(values['only']), ', '.join(unknown), ', '.join(BENCHES)))
+  runtimes = values.get('runtimes') or []
+  unknown = [name for name in runtimes if name not in benchmark.RUNTIMES]
+  if unknown:
+    raise ConfigError('--runtimes=%s: unknown runtime %s; valid: %s' % (
+        ','.join(runtimes), ', '.join(unknown), ', '.join(benchmark.RUNTIMES)))
+  if runtimes and values.get('mode') not in ('infer', None):
+    raise ConfigError('--runtimes compares inference: give --mode=infer, not --mode=%s'
+                      % values['mode'])
 
 
 def modes(mode):
@@ -129,14 +153,15 @@ def spread(seconds):
   return statistics.median(seconds), min(seconds), max(seconds)
 
 
-def interleave(workers, repeats):
-  """{label: [seconds per step]}: each repeat times every worker once, the order
-  turning each repeat, so that the machine's drift falls on all alike."""
+def interleave(workers, repeats, calls=1):
+  """{label: [seconds per step]}: each repeat times every worker once (`calls` steps
+  back to back), the order turning each repeat, so that the machine's drift falls on
+  all alike."""
   times = {worker.label: [] for worker in workers}
   for repeat in range(repeats):
     turn = repeat % len(workers)
     for worker in workers[turn:] + workers[:turn]:
-      times[worker.label].extend(worker.times(1))
+      times[worker.label].extend(worker.times(calls))
   return times
 
 
@@ -194,10 +219,11 @@ TABLE = (  # header, width, how a row shows it
 )
 
 
-def format_table(rows):
-  lines = ['  '.join('%-*s' % (width, header) for header, width, _ in TABLE)]
+def format_table(rows, table=TABLE):
+  """The rows as text: `table`'s columns (TABLE, or RUNTIME_TABLE for --runtimes)."""
+  lines = ['  '.join('%-*s' % (width, header) for header, width, _ in table)]
   for row in rows:
-    lines.append('  '.join('%-*s' % (width, show(row)) for _, width, show in TABLE))
+    lines.append('  '.join('%-*s' % (width, show(row)) for _, width, show in table))
   return '\n'.join(line.rstrip() for line in lines)
 
 
@@ -218,15 +244,15 @@ def machine_description():
           'onednn': os.environ.get('TF_ENABLE_ONEDNN_OPTS')}
 
 
-def write_results(report, output_dir, stamp):
-  """<output_dir>/bench-<stamp>.json (the whole report) and .csv (the rows),
+def write_results(report, output_dir, stamp, columns=COLUMNS):
+  """<output_dir>/bench-<stamp>.json (the whole report) and .csv (the rows, `columns`),
   each written whole or not at all. Returns their paths."""
   import tensorflow as tf
   tf.io.gfile.makedirs(output_dir)  # gs:// as well as local, like the writer
   base = os.path.join(output_dir, 'bench-%s' % stamp)
   files.write_whole(base + '.json', json.dumps(report, indent=1, sort_keys=True))
   table = io.StringIO()
-  writer = csv.DictWriter(table, fieldnames=COLUMNS)
+  writer = csv.DictWriter(table, fieldnames=columns)
   writer.writeheader()
   writer.writerows(report['results'])
   files.write_whole(base + '.csv', table.getvalue())
@@ -238,13 +264,18 @@ def _say(message):
 
 
 def bench_models():
+  if FLAGS.runtimes:
+    return bench_runtimes()
   from nets import analysis, registry
   names = select_models(FLAGS.models)
   if FLAGS.output_dir:  # before the minutes of measuring that a bad folder would lose
     config_lib.writable_dir(FLAGS.output_dir, '--output_dir')
+  # A bad augmentation flag stops here (settings), before minutes of measuring.
+  augmentation = {name: FLAGS[name].value for name in inputs.AUGMENTATION_FLAGS}
   settings = dict(batch_size=FLAGS.batch_size, precision=FLAGS.precision,
                   jit_compile=FLAGS.jit_compile, optimizer=FLAGS.optimizer,
-                  repeats=FLAGS.repeats, warmup=FLAGS.warmup)
+                  repeats=FLAGS.repeats, warmup=FLAGS.warmup,
+                  input_augmentation=inputs.augmentation(augmentation).describe())
   machine = machine_description()
   _say('measuring the peak (%s 3x3 convolutions, matmul) ...' % FLAGS.precision)
   with benchmark.Worker('peak probes', benchmark.build_machine, warmup=2,
@@ -269,7 +300,7 @@ def bench_models():
           mixed_precision='none' if FLAGS.precision == 'float32' else FLAGS.precision,
           optimizer=FLAGS.optimizer, train_dir=os.path.join(scratch, 'train_dir'))
       for mode in modes(FLAGS.mode):
-        rows.append(_bench_model(name, mode, config, facts, settings, scratch))
+        rows.append(_bench_model(name, mode, config, facts, settings, scratch, augmentation))
         _say(format_table(rows[-1:]).split('\n')[-1])
   report = {'machine': machine, 'settings': settings, 'peak': peak, 'results': rows,
             'command': ' '.join(['python', 'bench.py'] + sys.argv[1:])}
@@ -288,7 +319,7 @@ def bench_models():
   return report
 
 
-def _bench_model(name, mode, config, facts, settings, scratch):
+def _bench_model(name, mode, config, facts, settings, scratch, augmentation=None):
   peer_name = benchmark.PEERS.get(name, (None,))[0] if FLAGS.peer else None
   workers = []
   try:
@@ -314,11 +345,113 @@ def _bench_model(name, mode, config, facts, settings, scratch):
     with benchmark.Worker('input pipeline of %s' % name, benchmark.build_pipeline, model=name,
                           mode=mode, batch_size=FLAGS.batch_size,
                           image_size=facts['image_size'], warmup=FLAGS.warmup,
-                          directory=scratch) as pipeline:
+                          directory=scratch, augmentation=augmentation) as pipeline:
       seconds = pipeline.times(10)
       input_rate = FLAGS.batch_size * len(seconds) / sum(seconds)
   return result_row(name, mode, settings, facts, measured[0],
                     measured[1] if peer_name else None, input_rate)
+
+
+# The CSV's columns and the JSON rows' keys of --runtimes, in order.
+RUNTIME_COLUMNS = ('model', 'runtime', 'format', 'quantize', 'image_size', 'latency_median_ms',
+                   'latency_min_ms', 'latency_max_ms', 'latency_ratio', 'batch_size',
+                   'images_per_sec', 'step_median_s', 'step_min_s', 'step_max_s',
+                   'throughput_ratio', 'model_mib', 'peak_rss_mib')
+
+LATENCY_CALLS = 10  # batch-1 calls per runtime per repeat: one call is milliseconds
+
+
+def runtime_rows(model, image_size, batch_size, measured):
+  """Rows of RUNTIME_COLUMNS from {runtime: {'latency': [s], 'throughput': [s], facts}}
+  (in the order given), with ratios to the baseline runtime's medians when it was
+  measured."""
+  medians = {name: (statistics.median(m['latency']), statistics.median(m['throughput']))
+             for name, m in measured.items()}
+  base = medians.get(benchmark.BASELINE_RUNTIME)
+  rows = []
+  for name, m in measured.items():
+    latency, step = medians[name]
+    row = dict.fromkeys(RUNTIME_COLUMNS)
+    row.update(model=model, runtime=name, format=m['format'], quantize=m['quantize'],
+               image_size=image_size, latency_median_ms=1e3 * latency,
+               latency_min_ms=1e3 * min(m['latency']), latency_max_ms=1e3 * max(m['latency']),
+               batch_size=batch_size, images_per_sec=batch_size / step, step_median_s=step,
+               step_min_s=min(m['throughput']), step_max_s=max(m['throughput']),
+               model_mib=m['model_mib'], peak_rss_mib=m['peak_rss_mib'])
+    if base:
+      row.update(latency_ratio=latency / base[0], throughput_ratio=base[1] / step)
+    rows.append(row)
+  return rows
+
+
+RUNTIME_TABLE = (  # header, width, how a row shows it
+    ('model', 16, lambda r: r['model']),
+    ('runtime', 14, lambda r: r['runtime']),
+    ('size', 4, lambda r: '%d' % r['image_size']),
+    ('batch 1 ms (min-max)', 22, lambda r: '%.2f (%.2f-%.2f)' % (
+        r['latency_median_ms'], r['latency_min_ms'], r['latency_max_ms'])),
+    ('x tf', 5, lambda r: _number(r['latency_ratio'], '%.2f')),
+    ('batch', 5, lambda r: '%d' % r['batch_size']),
+    ('img/s', 7, lambda r: '%.1f' % r['images_per_sec']),
+    ('x tf', 5, lambda r: _number(r['throughput_ratio'], '%.2f')),
+    ('MiB', 6, lambda r: '%.1f' % r['model_mib']),
+    ('RSS MiB', 7, lambda r: '%.0f' % r['peak_rss_mib']),
+)
+
+
+def bench_runtimes():
+  """--runtimes: each model exported for every runtime, then batch-1 latency and
+  --batch_size throughput of each, interleaved, against the TensorFlow SavedModel."""
+  from nets import registry
+  names = select_models(FLAGS.models)
+  if FLAGS.output_dir:
+    config_lib.writable_dir(FLAGS.output_dir, '--output_dir')
+  runtimes = list(dict.fromkeys(FLAGS.runtimes))
+  batch_sizes = sorted({1, FLAGS.batch_size})
+  settings = dict(batch_size=FLAGS.batch_size, runtimes=runtimes, repeats=FLAGS.repeats,
+                  warmup=FLAGS.warmup, latency_calls=LATENCY_CALLS,
+                  calibration='%d images of %s' % (benchmark.CALIBRATION_IMAGES,
+                                                  benchmark.CALIBRATION_DATASET),
+                  weights='random')
+  machine = machine_description()
+  rows = []
+  with tempfile.TemporaryDirectory(prefix='bench_') as scratch:
+    for name in names:
+      size = FLAGS.image_size or registry.get(name).default_image_size
+      _say('exporting %s (%s) ...' % (name, ', '.join(runtimes)))
+      with benchmark.Worker('exports of %s' % name, benchmark.build_exports, model=name,
+                            image_size=size, runtimes=runtimes, batch_sizes=batch_sizes,
+                            directory=scratch) as exports:
+        paths = exports.facts
+      measured = {runtime: {} for runtime in runtimes}
+      for batch_size, key in ((1, 'latency'), (FLAGS.batch_size, 'throughput')):
+        workers = []
+        try:
+          for runtime in runtimes:
+            workers.append(benchmark.Worker(
+                '%s %s batch %d' % (runtime, name, batch_size), benchmark.build_runtime,
+                path=paths[runtime][batch_size], batch_size=batch_size, warmup=FLAGS.warmup))
+          times = interleave(workers, FLAGS.repeats, LATENCY_CALLS if batch_size == 1 else 1)
+          for runtime, worker in zip(runtimes, workers, strict=True):
+            rss = max(measured[runtime].get('peak_rss_mib', 0), worker.peak_rss_mib())
+            measured[runtime].update(worker.facts, peak_rss_mib=rss)
+            measured[runtime][key] = times[worker.label]
+        finally:
+          for worker in workers:
+            worker.close()
+      rows.extend(runtime_rows(name, size, FLAGS.batch_size, measured))
+      _say(format_table(rows[-len(runtimes):], RUNTIME_TABLE))
+  report = {'machine': machine, 'settings': settings, 'results': rows,
+            'command': ' '.join(['python', 'bench.py'] + sys.argv[1:])}
+  print('\n%s, %d cores; TensorFlow %s; runtimes\' threads: %d; random weights, int8 '
+        'calibrated on %s' % (machine['cpu'], machine['cores'], machine['tensorflow'],
+                              os.cpu_count(), settings['calibration']))
+  print(format_table(rows, RUNTIME_TABLE))
+  if FLAGS.output_dir:
+    paths = write_results(report, FLAGS.output_dir, time.strftime('%Y%m%d-%H%M%S'),
+                          RUNTIME_COLUMNS)
+    print('results: %s' % ', '.join(paths))
+  return report
 
 
 def bench_scopes():
@@ -372,7 +505,8 @@ BENCHES = {'models': bench_models, 'scopes': bench_scopes}
 def main(argv):
   if len(argv) > 1:
     raise ConfigError('unexpected arguments %s; flags start with --' % ' '.join(argv[1:]))
-  check_flags({key: FLAGS[key].value for key in list(BENCH_MINIMUM) + ['only']})
+  check_flags(dict({key: FLAGS[key].value for key in list(BENCH_MINIMUM) + ['only']},
+                   runtimes=FLAGS.runtimes, mode=FLAGS.mode if FLAGS['mode'].present else None))
   for name in FLAGS.only:
     BENCHES[name]()
 

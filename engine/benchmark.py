@@ -262,19 +262,23 @@ def build_machine(warmup, precision='float32'):
                           'peak_gflops': max(conv.values())}
 
 
-def build_pipeline(model, mode, batch_size, image_size, warmup, directory):
+def build_pipeline(model, mode, batch_size, image_size, warmup, directory, augmentation=None):
   """The input pipeline train.py (mode 'train') or eval.py reads with, on the JPEGs
-  of `write_jpegs(directory)`, with the model's preprocessing and size."""
+  of `write_jpegs(directory)`, with the model's preprocessing and size; training with
+  the augmentations of `augmentation` (train.py's flags of engine.inputs.AUGMENTATION_FLAGS)."""
   from datasets import catalog, pipeline
+  from engine import inputs
   from nets import registry
   spec = registry.get(model)
   split = catalog.get_split('bench', 'train', directory)
   training = mode == 'train'
+  augmentation = inputs.augmentation(augmentation if training and augmentation else {})
   dataset = pipeline.make_dataset(
       split, image_size=image_size or spec.default_image_size, batch_size=batch_size,
       is_training=training, preprocessing=spec.preprocessing, seed=0 if training else None,
       preprocessing_kwargs={'add_image_summaries': False}
-      if training and spec.preprocessing == 'inception' else None)
+      if training and spec.preprocessing == 'inception' else None,
+      augment=augmentation.augment(), mix=augmentation.mix(spec.num_classes))
   iterator = iter(dataset.repeat())
 
   def run():
@@ -299,3 +303,74 @@ def write_jpegs(directory, count=128):
 
   writer.write_split(list(range(count)), encode, directory, 'bench', 'train', 4, workers=1)
   records.write_labels({i: str(i) for i in range(1000)}, directory)
+
+
+# bench.py --runtimes: each runtime -> the export (format, quantize) it runs. The
+# TensorFlow SavedModel is the baseline the others' ratios are of.
+RUNTIMES = {
+    'tf': ('saved_model', 'none'),
+    'tflite': ('tflite', 'none'),
+    'tflite_float16': ('tflite', 'float16'),
+    'tflite_dynamic': ('tflite', 'dynamic'),
+    'tflite_int8': ('tflite', 'int8_full'),
+    'onnx': ('onnx', 'none'),
+}
+BASELINE_RUNTIME = 'tf'
+CALIBRATION_DATASET = 'digits'  # the embedded demo images calibrate the int8 exports
+CALIBRATION_IMAGES = 32
+
+
+def build_exports(model, image_size, runtimes, batch_sizes, directory, warmup=0):
+  """Exports `model` with random weights (seeded) for each of `runtimes` at each batch
+  size, through export.py's own code (`engine.exporting.export`), int8 calibrated on
+  CALIBRATION_IMAGES images of the demo digits through the model's eval preprocessing.
+  The run is a no-op; the facts are {runtime: {batch size: export directory}}."""
+  del warmup  # nothing to time
+  import tensorflow as tf
+
+  from engine import exporting, flags, model_building
+  from nets import registry
+  spec = registry.get(model)
+  tf.random.set_seed(0)
+  config = flags.defaults(flags.COMMON, flags.SERVE, flags.EXPORT, model_name=model,
+                          image_size=image_size, num_classes=spec.num_classes,
+                          calibration_dataset=CALIBRATION_DATASET)
+  net = model_building.build_network(spec, config, spec.num_classes)
+  net(tf.zeros([1, image_size, image_size, 3]), training=False)
+  checkpoint = tf.train.Checkpoint(net=net).write(os.path.join(directory, model, 'random'))
+  del net
+  paths = {}
+  for name in runtimes:
+    fmt, quantize = RUNTIMES[name]
+    paths[name] = {}
+    for batch_size in batch_sizes:
+      if fmt == 'saved_model' and paths[name]:  # its batch is free: one serves every size
+        paths[name][batch_size] = next(iter(paths[name].values()))
+        continue
+      export_dir = os.path.join(directory, model, '%s_batch%d' % (name, batch_size))
+      exporting.export(dict(config, checkpoint_path=checkpoint, export_dir=export_dir,
+                            format=fmt, quantize=quantize, batch_size=batch_size,
+                            calibration_steps=max(1, CALIBRATION_IMAGES // batch_size)),
+                       given=frozenset(['batch_size']), report=lambda line: None)
+      paths[name][batch_size] = export_dir
+  return (lambda: None), paths
+
+
+def build_runtime(path, batch_size, warmup):
+  """`engine.runtimes`' model at `path` (an export directory) classifying one random
+  batch of `batch_size` preprocessed images."""
+  import numpy as np
+
+  from engine import runtimes
+  runtime = runtimes.load(path)
+  images = np.random.RandomState(0).uniform(
+      -1.0, 1.0, [batch_size, runtime.image_size, runtime.image_size, 3]).astype(np.float32)
+
+  def run():
+    return runtime.logits(images)
+  _warm(run, warmup)
+  model_bytes = sum(os.path.getsize(os.path.join(root, name))
+                    for root, _, names in os.walk(runtimes.directory_of(runtime.path))
+                    for name in names if name not in ('labels.txt', 'config.yaml'))
+  return run, {'model_mib': model_bytes / 2 ** 20, 'format': runtime.kind,
+               'quantize': runtime.export.get('quantize') or 'none'}

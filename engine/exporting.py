@@ -22,7 +22,7 @@ import tensorflow as tf
 
 from datasets import pipeline, records
 from engine import config as config_lib
-from engine import edgetpu, inputs, onnx_export, serving, tflite_export
+from engine import edgetpu, inputs, model_building, onnx_export, serving, tflite_export
 from engine.config import ConfigError
 from preprocessing import factory as preprocessing_factory
 
@@ -111,7 +111,10 @@ def export(config, given=frozenset(), report=print):
         classifier.net, setup.image_size, batch_size, input_kind, setup.preprocessing,
         pixel_dtype=tf.float32 if calibrated else tf.uint8)
     if fmt == 'tflite':
-      images = calibration(config, setup, batch_size, input_kind) if calibrated else None
+      # A quantization-aware trained net carries its ranges: no calibration.
+      learned = model_building.quantization_aware(classifier.net)
+      images = (calibration(config, setup, batch_size, input_kind)
+                if calibrated and not learned else None)
       model = tflite_export.convert(function, quantize, images, config['tflite_io'])
       if config['edgetpu']:
         edgetpu.check(model)

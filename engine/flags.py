@@ -113,6 +113,9 @@ EVAL = (
     Flag('float', 'eval_central_fraction', None, 'The central crop\'s fraction of each side '
          '(vgg: of the smaller side, resized to the input size / the fraction). Default: the '
          'preprocessing\'s own: inception 0.875, vgg a 256-pixel side (0.875 at 224). lenet and '
+    Flag('integer', 'quantize_delay', -1, 'Quantization-aware training (int8 weights and '
+         'activations, batch norm folded) from this step on, ranges learned from step 0 (-1: '
+         'off). eval.py and export.py quantize a checkpoint that holds the ranges.'),
          'cifarnet crop or pad to the size and refuse it.'),
     Flag('enum', 'eval_resize_method', None, 'The resize of the inception and vgg preprocessing '
          '(default: bilinear); lenet and cifarnet do not resize and refuse it.',

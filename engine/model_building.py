@@ -127,3 +127,9 @@ def warm_start_variables(variables, path):
   stored = checkpoints.variables_in(checkpoints.find(path))
   return [v for v in variables if not (fake_quant.is_range_name(checkpoints.name_of(v))
                                        and checkpoints.name_of(v) not in stored)]
+
+
+def quantization_aware(net):
+  """Whether a built net is quantized (holds quantization ranges): its TFLite int8
+  export reads the ranges it learned instead of calibrating."""
+  return any(fake_quant.is_range_name(checkpoints.name_of(v)) for v in net.variables)

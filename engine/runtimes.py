@@ -1,11 +1,11 @@
 """Exported classifiers read back, one interface for eval.py, predict.py and bench.py.
 
 `load(path)` opens what export.py wrote: a `.tflite` file (the LiteRT
-interpreter), a `.onnx` file (ONNX Runtime) or a SavedModel directory (its
-`classify_preprocessed` signature). Each `Runtime` maps a batch of any length
-of the images it takes, `input` 'preprocessed' (what eval.py's pipeline makes)
-or 'pixels' (the pipeline's pixel values in [0, 255] before the last
-normalization), to float32 logits: a fixed-batch model runs the batch in
+interpreter), a `.onnx` file (ONNX Runtime), a SavedModel directory (its
+`classify_preprocessed` signature), or the export directory holding one. Each
+`Runtime` maps a batch of any length of the images it takes, `input`
+'preprocessed' (what eval.py's pipeline makes) or 'pixels' (the pipeline's
+pixel values in [0, 255] before the last normalization), to float32 logits: a fixed-batch model runs the batch in
 pieces, the last one padded; a quantized input is quantized with its tensor's
 own parameters, a quantized output dequantized.
 
@@ -24,7 +24,8 @@ from engine.config import ConfigError
 PREPROCESSED, PIXELS = 'preprocessed', 'pixels'
 FORMATS = {'.tflite': 'tflite', '.onnx': 'onnx'}
 PREPROCESSED_SIGNATURE = 'classify_preprocessed'
-VALID = 'a .tflite or .onnx file or a SavedModel directory (export.py writes them)'
+VALID = ('a .tflite or .onnx file or a SavedModel directory, or the export directory holding '
+         'one (export.py writes them)')
 
 
 def directory_of(path):
@@ -235,10 +236,14 @@ def load(path, flag='--model_file', threads=None):
   if not os.path.exists(path):
     raise FileNotFoundError('%s: %s does not exist; give %s' % (flag, path, VALID))
   if os.path.isdir(path):
-    if not os.path.isfile(os.path.join(path, 'saved_model.pb')):
-      raise ConfigError('%s: %s is a directory without saved_model.pb; give %s'
-                        % (flag, path, VALID))
-    return SavedModelRuntime(path, flag)
+    if os.path.isfile(os.path.join(path, 'saved_model.pb')):
+      return SavedModelRuntime(path, flag)
+    inside = [os.path.join(path, 'model' + extension) for extension in FORMATS]
+    inside = [name for name in inside if os.path.isfile(name)]
+    if len(inside) != 1:  # an export directory holds one model
+      raise ConfigError('%s: %s is a directory without saved_model.pb, model.tflite or '
+                        'model.onnx; give %s' % (flag, path, VALID))
+    path = inside[0]
   kind = FORMATS.get(os.path.splitext(path)[1].lower())
   if kind == 'tflite':
     return TFLiteRuntime(path, flag, threads)

@@ -101,7 +101,12 @@ def convert(concrete_fn, quantize='none', calibration=None, io_type='uint8'):
     elif quantize == 'int8':
       raise ConfigError('--quantize=int8 needs calibration images (--calibration_dataset)')
   if quantize == 'int8_full':
-    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    if calibration is not None:
+      converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    # else a quantization-aware trained model: its fake-quant ops carry the ranges. TF 2.21
+    # asks for a calibration set when the op set is int8 only, checked before it looks at
+    # the graph (for a concrete function), so the op set stays the default and
+    # `first_float_op` below refuses any op left in float all the same.
     converter.inference_input_type = converter.inference_output_type = IO_TYPES[io_type]
   try:
     model = converter.convert()

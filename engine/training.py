@@ -155,10 +155,13 @@ class Trainer:
     if not config['checkpoint_path']:
       return
     exclude = checkpoints.split_scopes(config['checkpoint_exclude_scopes'])
-    if not exclude and self.data.num_classes != self.spec.num_classes:
+    # The checkpoint's own classifier decides (one of ours may already have the classes).
+    stored_classes = (checkpoints.classes_in(config['checkpoint_path'], self.spec.logits_scopes[0])
+                      or self.spec.num_classes)
+    if not exclude and self.data.num_classes != stored_classes:
       exclude = list(self.spec.logits_scopes)
       self.say('%d classes instead of %d: leaving out %s' % (
-          self.data.num_classes, self.spec.num_classes, ', '.join(exclude)))
+          self.data.num_classes, stored_classes, ', '.join(exclude)))
     # A float checkpoint warm-starts a quantization-aware run: its ranges start new.
     report = checkpoints.warm_start(
         warm_start_variables(self.net.variables, config['checkpoint_path']),

@@ -58,9 +58,9 @@ def bottleneck(inputs, depth, depth_bottleneck, stride, rate=1, outputs_collecti
     if use_bounded_activations:
       # Bounded inputs to the sum keep the quantization range small.
       residual = tf.clip_by_value(residual, -6.0, 6.0)
-      output = tf.nn.relu6(shortcut + residual)
+      output = scopes.merges.add(shortcut, residual, activation_fn=tf.nn.relu6)
     else:
-      output = tf.nn.relu(shortcut + residual)
+      output = scopes.merges.add(shortcut, residual, activation_fn=tf.nn.relu)
     return slim.utils.collect_named_outputs(outputs_collections, sc.name, output)
 
 

@@ -183,3 +183,59 @@ def test_bad_flags_are_one_line(args, message):
   assert done.returncode != 0 and 'Traceback' not in done.stderr, done.stderr[-2000:]
   # Ours is the last line; absl's own flag errors add a line on --helpfull.
   assert any(message in line for line in done.stderr.strip().splitlines()[-2:]), done.stderr
+
+
+def test_runtimes_are_checked_by_name():
+  good = dict(batch_size=32, image_size=None, repeats=5, warmup=2, number=10, only=['models'])
+  bench.check_flags(dict(good, runtimes=['tf', 'tflite_int8'], mode='infer'))
+  with pytest.raises(ConfigError, match='--runtimes=tf,tensorrt: unknown runtime tensorrt; '
+                                        'valid: tf, tflite, tflite_float16'):
+    bench.check_flags(dict(good, runtimes=['tf', 'tensorrt'], mode=None))
+  with pytest.raises(ConfigError, match='--runtimes compares inference: give --mode=infer, '
+                                        'not --mode=train'):
+    bench.check_flags(dict(good, runtimes=['tf'], mode='train'))
+
+
+def test_runtime_rows_hold_ratios_to_the_tensorflow_baseline():
+  facts = dict(format='tflite', quantize='none', model_mib=4.0, peak_rss_mib=500.0)
+  measured = {'tf': dict(facts, format='saved_model', latency=[0.004, 0.002, 0.003],
+                         throughput=[0.1, 0.2]),
+              'tflite': dict(facts, latency=[0.001, 0.0015, 0.002], throughput=[0.05])}
+  tf_row, tflite_row = bench.runtime_rows('lenet', 28, 32, measured)
+  assert list(tflite_row) == list(bench.RUNTIME_COLUMNS)
+  assert tf_row['latency_median_ms'] == pytest.approx(3.0) and tf_row['latency_ratio'] == 1.0
+  assert (tflite_row['latency_min_ms'], tflite_row['latency_max_ms']) == pytest.approx((1, 2))
+  assert tflite_row['latency_ratio'] == pytest.approx(1.5 / 3.0)
+  assert tflite_row['images_per_sec'] == pytest.approx(32 / 0.05)
+  assert tflite_row['throughput_ratio'] == pytest.approx(0.15 / 0.05)
+  alone = bench.runtime_rows('lenet', 28, 32, {'tflite': measured['tflite']})[0]
+  assert alone['latency_ratio'] is None and alone['throughput_ratio'] is None
+  lines = bench.format_table([tf_row, tflite_row, alone], bench.RUNTIME_TABLE).split('\n')
+  assert lines[1].split()[:6] == ['lenet', 'tf', '28', '3.00', '(2.00-4.00)', '1.00']
+  assert lines[3].split()[5] == '-'
+
+
+def test_bench_compares_the_runtimes_of_an_export(tmp_path):
+  done = run_binary('bench.py', '--models=lenet', '--mode=infer', '--runtimes=tf,tflite_int8',
+                    '--batch_size=2', '--repeats=1', '--warmup=1', '--output_dir=%s' % tmp_path)
+  assert done.returncode == 0, done.stderr[-3000:]
+  assert 'int8 calibrated on 32 images of digits' in done.stdout
+  table = done.stdout[done.stdout.index('model '):].split('\n')
+  assert table[0].split()[:4] == ['model', 'runtime', 'size', 'batch']
+  assert [line.split()[:3] for line in table[1:3]] == [['lenet', 'tf', '28'],
+                                                       ['lenet', 'tflite_int8', '28']]
+  (name,) = [n for n in os.listdir(tmp_path) if n.endswith('.json')]
+  with open(tmp_path / name) as f:
+    report = json.load(f)
+  tf_row, int8_row = report['results']
+  assert (tf_row['format'], int8_row['format'], int8_row['quantize']) == (
+      'saved_model', 'tflite', 'int8_full')
+  assert tf_row['latency_ratio'] == 1.0 and int8_row['latency_ratio'] > 0
+  for row in report['results']:
+    assert row['batch_size'] == 2 and row['images_per_sec'] > 0 and row['model_mib'] > 0
+    assert 0 < row['latency_min_ms'] <= row['latency_median_ms'] <= row['latency_max_ms']
+  assert int8_row['model_mib'] < tf_row['model_mib'] / 3  # 8-bit weights
+  assert report['settings']['weights'] == 'random' and report['machine']['cores'] > 0
+  (csv_name,) = [n for n in os.listdir(tmp_path) if n.endswith('.csv')]
+  with open(tmp_path / csv_name) as f:
+    assert list(next(csv.DictReader(f))) == list(bench.RUNTIME_COLUMNS)

@@ -119,12 +119,12 @@ def test_fine_tuning_excludes_and_freezes_scopes(demo_run, tmp_path):
 
 def test_new_number_of_classes_leaves_the_logits_out(demo_run, tmp_path, capsys):
   train_dir, _ = demo_run
-  # The 10 digits as 11 classes: the registry's logits scope is excluded by itself.
+  # The 10 digits as 11 classes: the checkpoint's 10-class logits scope is excluded by itself.
   config = train_config(tmp_path / 'eleven', checkpoint_path=str(train_dir), num_classes=11,
                         max_number_of_steps=1)
   training.train(config)
   out = capsys.readouterr().out
-  assert '11 classes instead of 1001: leaving out LeNet/fc4' in out
+  assert '11 classes instead of 10: leaving out LeNet/fc4' in out
   assert 'restored 6 variables, skipped 2 in --checkpoint_exclude_scopes, left 0 new' in out
 
 
