@@ -16,7 +16,7 @@ from typing import Optional
 
 import tensorflow as tf
 
-from datasets import files, records
+from datasets import files, imagenet, records
 from datasets.records import DataError
 
 EMBEDDED_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'digits')
@@ -225,6 +225,11 @@ def get_split(name, split, dataset_dir=None):
       record_sizes(directory, info.name, {split: (files, num_samples)})
     except OSError:
       pass  # a read-only directory: count again next time
-  labels = records.read_labels(directory) if records.has_labels(directory) else {}
+  if records.has_labels(directory):
+    labels = records.read_labels(directory)
+  elif info.name == 'imagenet':  # as TF-Slim's imagenet.py: the names ship with the code
+    labels = imagenet.create_readable_names_for_imagenet_labels()
+  else:
+    labels = {}
   return Split(info.name, split, directory, files, num_samples, info.num_classes,
                info.has_background, labels)

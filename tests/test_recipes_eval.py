@@ -14,7 +14,7 @@ import pytest
 import tensorflow as tf
 
 from binaries import ROOT, run_binary
-from datasets import imagenet, records, writer
+from datasets import catalog, imagenet, records, writer
 from engine import average_checkpoints as averaging
 from engine import checkpoints, evaluation, flags, serving, training
 from engine.checkpoints import CheckpointError
@@ -252,6 +252,11 @@ def test_eval_prints_the_published_accuracy_beside_the_measured(fake_imagenet, t
   results = json.load(open(os.path.join(str(tmp_path), 'eval', 'results.json')))
   assert results['published'] == {'top1': 0.415, 'top5': 0.663, 'image_size': 128,
                                   'preprocessing': 'inception'}
+
+
+def test_imagenet_without_labels_txt_is_named_by_the_shipped_names(fake_imagenet):
+  split = catalog.get_split('imagenet', 'validation', fake_imagenet)
+  assert split.labels_to_names == imagenet.create_readable_names_for_imagenet_labels()
 
 
 def test_imagenet_class_names_ship_in_ilsvrc_order():
