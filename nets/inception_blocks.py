@@ -184,7 +184,7 @@ def build(net, item, depth=None, concat_axis=3):
     return _build_layer(net, item, depth)
   if isinstance(item, Fork):
     outputs = [build(net, layer, depth, concat_axis) for layer in item.layers]
-    return tf.concat(axis=concat_axis, values=outputs)
+    return scopes.merges.concat(outputs, axis=concat_axis)
   if isinstance(item, Block):
     with (tf.compat.v1.variable_scope(item.scope) if item.scope is not None
           else contextlib.nullcontext()):
@@ -192,7 +192,7 @@ def build(net, item, depth=None, concat_axis=3):
       for i, branch in enumerate(item.branches):
         with tf.compat.v1.variable_scope('Branch_%d' % i):
           outputs.append(build(net, branch, depth, concat_axis))
-      return tf.concat(axis=concat_axis, values=outputs)
+      return scopes.merges.concat(outputs, axis=concat_axis)
   raise TypeError('not an Inception table item: %r' % (item,))
 
 

@@ -112,7 +112,7 @@ def expanded_conv(input_tensor, num_outputs, expansion_size=EXPAND_BY_6,
     net = projection_fn(net, num_outputs, [1, 1], normalizer_fn=normalizer_fn,
                         activation_fn=project_activation_fn, scope='project')
     if residual and stride == 1 and shapes.channels(net) == in_depth:
-      net += input_tensor
+      net = scopes.merges.add(net, input_tensor)
     net = endpoints['output'] = tf.identity(net, name='output')
     return net
 
