@@ -28,9 +28,6 @@ from engine import checkpoints, cli, flags  # noqa: E402
 from engine.checkpoints import CheckpointError  # noqa: E402
 from engine.config import ConfigError  # noqa: E402
 
-_OBJECT_GRAPH = '_CHECKPOINTABLE_OBJECT_GRAPH'
-
-
 def last_checkpoints(directory, count):
   """The prefixes of the last `count` checkpoints of `directory`, oldest first: those
   its `checkpoint` state file lists (train.py's, of complete checkpoints only)."""
@@ -70,7 +67,7 @@ def _check_same_variables(paths, readers):
                                       names.get(key, key), where,
                                       ', and %d more' % (len(only) - 1) if len(only) > 1 else ''))
     for key in sorted(shapes):
-      if key != _OBJECT_GRAPH and (shapes[key] != theirs[key] or dtypes[key] != their_dtypes[key]):
+      if shapes[key] != theirs[key] or dtypes[key] != their_dtypes[key]:
         raise CheckpointError(
             'variable %s is %s %s in %s but %s %s in %s: average the checkpoints of one run'
             % (names.get(key, key), their_dtypes[key].name, theirs[key], os.path.basename(path),
