@@ -9,6 +9,12 @@ reads and decodes in parallel, applies the model's preprocessing, and batches
 per replica with AUTOTUNE prefetching. Training shuffles (seeded) and repeats;
 evaluation keeps a fixed order and visits every example exactly once.
 
+Training may add per-image augmentations (`augment`: RandAugment, AutoAugment, random
+erasing, from `preprocessing.augment`) between the preprocessing's crop and its normalization,
+and per-batch mixing (`mix`: Mixup, CutMix, from `datasets.mixing`), which makes the labels
+soft ([batch, classes]). Their random draws are stateless, seeded from the seed, the input
+pipeline's id and the example's (or batch's) position in the stream, so a seeded run repeats.
+
 Bad data stops the pipeline: a label outside the model's classes fails with
 the file and record in the message; any other failure (a corrupt record, an
 image that does not decode, a missing feature) is traced back to its file and
@@ -16,6 +22,7 @@ record by `explain`. With `skip_bad_records=True` bad records are dropped
 instead and a `SkipCounter` counts them.
 """
 
+import random
 import re
 
 import tensorflow as tf
@@ -70,11 +77,18 @@ def _label_and_image(record, num_classes, labels_offset, path, index, check):
   return records.decode_image(features['image/encoded']), label
 
 
+def _position_seed(seed, stream, pipeline_id, position):
+  """The stateless seed ([2]) of one element: `stream` tells examples from batches."""
+  fold = tf.random.experimental.stateless_fold_in
+  return fold(fold(tf.constant([seed, stream], tf.int64), pipeline_id), position)
+
+
 def make_dataset(split, *, image_size, batch_size, is_training, preprocessing='inception',
                  input_context=None, seed=None, labels_offset=0, num_classes=None,
                  skip_bad_records=False, counter=None, shuffle_buffer=None,
-                 drop_remainder=None, preprocessing_kwargs=None):
-  """A `tf.data.Dataset` of (float32 images [batch, size, size, 3], int64 labels [batch]).
+                 drop_remainder=None, preprocessing_kwargs=None, augment=None, mix=None):
+  """A `tf.data.Dataset` of (float32 images [batch, size, size, 3], int64 labels [batch]),
+  or float32 soft labels [batch, num_classes] with `mix`.
 
   Args:
     split: a `catalog.Split`.
@@ -93,7 +107,14 @@ def make_dataset(split, *, image_size, batch_size, is_training, preprocessing='i
       at least 1024.
     drop_remainder: drop a last partial batch; default: when training.
     preprocessing_kwargs: more keyword arguments of the preprocessing function.
+    augment: training only: `fn(pixels, seed) -> pixels` on each image's pixel values in
+      [0, 255] after the preprocessing's crop, before its `normalize`
+      (`preprocessing.augment.make_augment`).
+    mix: training only: `fn(images, labels, seed) -> (images, soft labels)` on each batch
+      (`datasets.mixing.make_mix`).
   """
+  if (augment or mix) and not is_training:
+    raise ValueError('augment and mix are for training (is_training=True)')
   if num_classes is None:
     num_classes = split.num_classes - labels_offset
   if callable(preprocessing):
@@ -104,6 +125,10 @@ def make_dataset(split, *, image_size, batch_size, is_training, preprocessing='i
   deterministic = not is_training or seed is not None
   pipelines = input_context.num_input_pipelines if input_context else 1
   pipeline_id = input_context.input_pipeline_id if input_context else 0
+  if seed is not None:
+    random_seed = seed
+  else:  # unseeded: a fresh stream of augmentations each run
+    random_seed = random.SystemRandom().randrange(2 ** 31)
 
   files = tf.data.Dataset.from_tensor_slices(list(split.files))
   shard_files = pipelines > 1 and len(split.files) >= pipelines
@@ -126,13 +151,21 @@ def make_dataset(split, *, image_size, batch_size, is_training, preprocessing='i
     buffer = shuffle_buffer or max(1024, 16 * batch_size)
     dataset = dataset.shuffle(buffer, seed=seed, reshuffle_each_iteration=True).repeat()
 
-  def example(path, index, record):
+  def example(path, index, record, position=None):
     image, label = _label_and_image(record, num_classes, labels_offset, path, index,
                                     check=not skip_bad_records)
-    image = preprocess(image, image_size, image_size, **kwargs)
-    return image, label
+    if augment is None:
+      return preprocess(image, image_size, image_size, **kwargs), label
+    pixels = preprocess(image, image_size, image_size, normalized=False, **kwargs)
+    pixels = augment(pixels, _position_seed(random_seed, 0, pipeline_id, position))
+    return preprocess.normalize(pixels), label
 
-  dataset = dataset.map(example, num_parallel_calls=AUTOTUNE, deterministic=deterministic)
+  if augment is not None:
+    dataset = dataset.enumerate().map(
+        lambda position, element: example(*element, position=position),
+        num_parallel_calls=AUTOTUNE, deterministic=deterministic)
+  else:
+    dataset = dataset.map(example, num_parallel_calls=AUTOTUNE, deterministic=deterministic)
   if skip_bad_records:
     in_range = lambda image, label: tf.logical_and(label >= 0, label < num_classes)
     dataset = dataset.ignore_errors().filter(in_range)
@@ -142,6 +175,11 @@ def make_dataset(split, *, image_size, batch_size, is_training, preprocessing='i
     drop_remainder = is_training
   dataset = dataset.batch(batch_size, drop_remainder=drop_remainder,
                           num_parallel_calls=AUTOTUNE, deterministic=deterministic)
+  if mix is not None:
+    dataset = dataset.enumerate().map(
+        lambda position, batch: mix(*batch, _position_seed(random_seed, 1, pipeline_id,
+                                                           position)),
+        num_parallel_calls=AUTOTUNE, deterministic=deterministic)
   options = tf.data.Options()
   options.deterministic = deterministic
   options.autotune.enabled = True

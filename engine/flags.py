@@ -52,7 +52,21 @@ TRAIN = (
     Flag('integer', 'seed', None, 'tf.random.set_seed(seed) and the shuffle seed of the input '
          'files and records: initial weights, dropout, random distortions and the input order '
          'repeat, and the input pipeline runs deterministically (default: unseeded).'),
-    Flag('float', 'label_smoothing', 0.0, 'Label smoothing.'),
+    Flag('float', 'label_smoothing', 0.0, 'Label smoothing (of the mixed labels too, as timm\'s '
+         'Mixup smooths).'),
+    Flag('string', 'randaugment', None, 'N,M: RandAugment, N operations per training image at '
+         'magnitude M (0..30; 10 is the paper\'s strongest), e.g. 2,9.'),
+    Flag('string', 'autoaugment', None, 'AutoAugment policy per training image: v0 (the '
+         'paper\'s ImageNet policy). Instead of --randaugment.'),
+    Flag('float', 'random_erasing', 0.0, 'Probability of erasing a random rectangle of each '
+         'training image (random pixel values; 0: off).'),
+    Flag('float', 'mixup_alpha', 0.0, 'Mixup of each batch with weight ~ Beta(alpha, alpha) and '
+         'soft labels (0: off).'),
+    Flag('float', 'cutmix_alpha', 0.0, 'CutMix of each batch with weight ~ Beta(alpha, alpha) '
+         'and soft labels (0: off).'),
+    Flag('float', 'mix_prob', 1.0, 'Probability that a batch is mixed (Mixup or CutMix).'),
+    Flag('float', 'mix_switch_prob', 0.5, 'With both alphas: probability of CutMix instead of '
+         'Mixup for a batch.'),
     Flag('enum', 'optimizer', 'rmsprop', 'The optimizer.', optimizers.OPTIMIZERS),
     Flag('float', 'learning_rate', 0.01, 'Initial learning rate.'),
     Flag('float', 'learning_rate_per_256', None, 'Instead of --learning_rate: the rate per 256 '
@@ -99,6 +113,9 @@ TRAIN = (
     Flag('string', 'trainable_scopes', None, 'Comma-separated scopes to train (default: all).'),
     Flag('boolean', 'ignore_missing_vars', False, 'Leave variables missing from the checkpoint '
          'new instead of failing.'),
+    Flag('integer', 'quantize_delay', -1, 'Quantization-aware training (int8 weights and '
+         'activations, batch norm folded) from this step on, ranges learned from step 0 (-1: '
+         'off). eval.py and export.py quantize a checkpoint that holds the ranges.'),
     Flag('integer', 'log_every_n_steps', 10, 'A progress line every n steps.'),
     Flag('integer', 'save_summaries_secs', 600, 'TensorBoard summaries every n seconds.'),
     Flag('integer', 'save_interval_secs', 600, 'A checkpoint every n seconds.'),
@@ -113,9 +130,6 @@ EVAL = (
     Flag('float', 'eval_central_fraction', None, 'The central crop\'s fraction of each side '
          '(vgg: of the smaller side, resized to the input size / the fraction). Default: the '
          'preprocessing\'s own: inception 0.875, vgg a 256-pixel side (0.875 at 224). lenet and '
-    Flag('integer', 'quantize_delay', -1, 'Quantization-aware training (int8 weights and '
-         'activations, batch norm folded) from this step on, ranges learned from step 0 (-1: '
-         'off). eval.py and export.py quantize a checkpoint that holds the ranges.'),
          'cifarnet crop or pad to the size and refuse it.'),
     Flag('enum', 'eval_resize_method', None, 'The resize of the inception and vgg preprocessing '
          '(default: bilinear); lenet and cifarnet do not resize and refuse it.',

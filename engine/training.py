@@ -60,6 +60,7 @@ class Trainer:
     if config['seed'] is not None:
       tf.random.set_seed(config['seed'])  # initial weights and the input order repeat
     self.spec = registry.get(config['model_name'])
+    self.augmentation = inputs.augmentation(config)  # a bad flag stops before any work
     config_lib.writable_dir(config['train_dir'], '--train_dir')
     self.strategy = strategies.make_strategy(config['strategy'])
     self.chief = strategies.is_chief(self.strategy)
@@ -202,7 +203,7 @@ class Trainer:
           total = self.optimizer.get_scaled_loss(total)
       grads = tape.gradient(total, self.trainable, unconnected_gradients=unconnected)
       correct = tf.reduce_sum(tf.cast(tf.equal(tf.argmax(logits, -1, output_type=tf.int64),
-                                               labels), tf.float32))
+                                               losses.dominant_labels(labels)), tf.float32))
       return grads, (loss, regularization, correct)
 
     def replica_step(images, labels):
@@ -278,7 +279,8 @@ class Trainer:
                                       config['batch_size'] * self.accumulation, True,
                                       seed=config['seed'],
                                       skip_bad_records=config['skip_bad_records'],
-                                      counter=self.counter)
+                                      counter=self.counter,
+                                      augmentation=self.augmentation)
 
   def _train_step(self, step_fn, iterator, writer, step, trace):
     """(images, (loss, regularization, accuracy)) of one step on the next batch; with
