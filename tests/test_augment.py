@@ -240,3 +240,17 @@ def test_the_demo_trains_to_its_bar_with_every_augmentation_on(tmp_path):
       flags.COMMON, flags.EVAL, model_name='lenet', checkpoint_path=str(train_dir),
       eval_dir=str(tmp_path / 'eval'), batch_size=100), report=lambda r: None)
   assert results['top1'] >= 0.95
+
+
+def test_bench_measures_the_input_pipeline_with_the_augmentations(tmp_path):
+  from engine import benchmark
+  benchmark.write_jpegs(str(tmp_path), count=8)
+  run, _ = benchmark.build_pipeline('lenet', 'train', 4, None, 1, str(tmp_path),
+                                    augmentation=dict(randaugment='2,9', random_erasing=0.25,
+                                                      mixup_alpha=0.2))
+  images, labels = run()
+  assert images.shape == (4, 28, 28, 3) and labels.shape[0] == 4 and labels.shape.rank == 2
+  np.testing.assert_allclose(tf.reduce_sum(labels, -1), np.ones(4), rtol=1e-6)  # mixed
+  with pytest.raises(ConfigError, match='--mix_prob=3.0'):
+    benchmark.build_pipeline('lenet', 'train', 4, None, 1, str(tmp_path),
+                             augmentation=dict(mix_prob=3.0))
