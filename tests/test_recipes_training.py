@@ -321,3 +321,19 @@ def test_bad_flags_and_include_cycles_are_one_line_from_train_py(tmp_path):
   assert completed.stderr.strip().splitlines() == ['train.py: error: --config: include cycle '
                                                    '%s -> %s -> %s' % tuple(
       str(tmp_path / n) for n in ('a.yaml', 'b.yaml', 'a.yaml'))]
+
+
+def test_mixed_soft_labels_accumulate_as_one_larger_batch(tmp_path):
+  """Mixup and CutMix mix a replica's whole batch of micro-batches, so the update with
+  soft labels (and label smoothing) is still that of one larger batch."""
+  runs = []
+  for name, overrides in (('accumulated', dict(batch_size=4, gradient_accumulation_steps=2)),
+                          ('whole', dict(batch_size=8))):
+    trainer = training.Trainer(train_config(
+        tmp_path / name, max_number_of_steps=2, learning_rate=0.001, mixup_alpha=0.4,
+        cutmix_alpha=1.0, label_smoothing=0.1, **overrides))
+    runs.append((trainer.run(), _weights(trainer)))
+  (accumulated, weights), (whole, expected) = runs
+  np.testing.assert_allclose(accumulated['losses'], whole['losses'], rtol=1e-5)
+  for name, value in weights.items():
+    np.testing.assert_allclose(value, expected[name], rtol=1e-4, atol=1e-6, err_msg=name)
