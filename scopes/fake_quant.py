@@ -37,9 +37,9 @@ def is_quantized(tensor):
 
 
 def _mark(tensor):
+  key = id(tensor)
   try:
-    _QUANTIZED[id(tensor)] = weakref.ref(tensor, lambda _, key=id(tensor): _QUANTIZED.pop(key,
-                                                                                         None))
+    _QUANTIZED[key] = weakref.ref(tensor, lambda _: _QUANTIZED.pop(key, None))
   except TypeError:  # a tensor type without weak references: it is simply quantized again
     pass
   return tensor

@@ -104,8 +104,11 @@ class FoldedBatchNorm:
     axes = list(range(plain.shape.rank - 1))
     mean, variance = tf.nn.moments(plain, axes)
     decay = self.params['decay']
+    # The moving variance takes the unbiased estimate, as slim's fused batch norm does.
+    count = tf.cast(tf.reduce_prod(tf.shape(plain)[:-1]), tf.float32)
+    unbiased = variance * count / tf.maximum(count - 1.0, 1.0)
     updates = [self.moving_mean.assign_sub((1.0 - decay) * (self.moving_mean - mean)),
-               self.moving_variance.assign_sub((1.0 - decay) * (self.moving_variance - variance))]
+               self.moving_variance.assign_sub((1.0 - decay) * (self.moving_variance - unbiased))]
     batch_sigma = tf.sqrt(variance + epsilon)
     correction = tf.stop_gradient(moving_sigma) / batch_sigma
     bias = self._beta() - self._gamma() * mean / batch_sigma

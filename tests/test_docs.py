@@ -24,7 +24,8 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PAGES = ['README.md'] + sorted(os.path.relpath(p, ROOT)
                                for p in glob.glob(os.path.join(ROOT, 'docs', '*.md')))
-SUBJECTS = ['scopes', 'nets', 'datasets', 'training', 'exporting', 'performance', 'reliability']
+SUBJECTS = ['scopes', 'nets', 'datasets', 'training', 'exporting', 'quantization',
+            'performance', 'reliability']
 
 # Runs the blocks it reads on stdin. Each block is compiled under the page's absolute path
 # and its own line numbers, so a traceback points at the line of the page that failed.
