@@ -101,6 +101,9 @@ def convert(concrete_fn, quantize='none', calibration=None, io_type='uint8'):
     elif quantize == 'int8':
       raise ConfigError('--quantize=int8 needs calibration images (--calibration_dataset)')
   if quantize == 'int8_full':
+    if calibration is None and not _has_fake_quant(concrete_fn):
+      raise ConfigError('--quantize=int8_full: the model has no fake-quant ranges; give '
+                        'calibration images (--calibration_dataset)')
     if calibration is not None:
       converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
     # else a quantization-aware trained model: its fake-quant ops carry the ranges. TF 2.21
@@ -124,6 +127,14 @@ def convert(concrete_fn, quantize='none', calibration=None, io_type='uint8'):
                         'model cannot be fully integer (try --quantize=int8, which keeps such '
                         'ops in float)' % float_op)
   return model
+
+
+def _has_fake_quant(concrete_fn):
+  """Whether the function (or one it calls) holds fake-quant ops: the ranges of a
+  quantization-aware trained net."""
+  graph_def = concrete_fn.graph.as_graph_def()
+  nodes = list(graph_def.node) + [n for f in graph_def.library.function for n in f.node_def]
+  return any(node.op.startswith('FakeQuantWithMinMax') for node in nodes)
 
 
 def _representative(calibration, quantize):

@@ -29,6 +29,7 @@ other; only the ranges are new. Outside the scope the layers are slim's own.
 """
 
 import collections
+import functools
 import inspect
 
 import tensorflow as tf
@@ -252,6 +253,7 @@ def _quantizing(original, build):
   """`original` outside a quantization scope; `build` inside one."""
   signature = inspect.signature(original)
 
+  @functools.wraps(original)  # its name and signature, for `python -m nets explain`
   def layer(*args, **kwargs):
     settings = current_settings()
     if settings is None:

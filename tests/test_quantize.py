@@ -270,3 +270,13 @@ def test_qat_int8_is_at_least_ptq_int8_and_within_a_point_of_float(run):
   assert top1['float'] >= 0.8, top1
   assert top1['qat_int8'] >= top1['float_int8'], top1
   assert top1['qat_int8'] >= top1['float'] - 0.01, top1
+
+
+def test_int8_full_of_a_float_net_without_calibration_says_what_is_missing():
+  spec = registry.get('lenet')
+  net = Network(spec.network_fn, spec.arg_scope(), {'num_classes': 10}, name='lenet')
+  net(tf.zeros([1, 28, 28, 3]))
+  function = tflite_export.inference_function(net, 28, 1, 'preprocessed', 'lenet')
+  with pytest.raises(config_lib.ConfigError, match=r'^--quantize=int8_full: the model has no '
+                     r'fake-quant ranges; give calibration images \(--calibration_dataset\)$'):
+    tflite_export.convert(function, 'int8_full')
