@@ -17,7 +17,8 @@ built as the int8 model runs them:
 - the residual sums and concatenations of the nets (`scopes.merges`) fake-quantized
   the same way (`<scope>/add_quant/...`, `<scope>/concat_quant/...`).
 
-In training (batch norm's `is_training`, or the Keras layer's `training`) the
+In training (batch norm's `is_training`, the Keras layer's `training`, or in a TF1
+graph the `is_training` the net scopes for slim.batch_norm and slim.dropout) the
 rounding switches on once `step` reaches `quant_delay`; ranges and batch norm
 statistics are learned from the first step. In inference it is always on: that is
 the eval graph, and the graph the TFLite converter reads its ranges from.
@@ -62,11 +63,13 @@ def quantization(quant_delay=0, step=None, ema_decay=0.999, num_bits=8):
 
 
 def quantize_scope(quant_delay=0, step=None, ema_decay=0.999, num_bits=8):
-  """The scope that quantizes the layers built in it; enter it inside (or merge it
-  after) the net's own `*_arg_scope()`."""
+  """The scope that quantizes the layers built in it. `scopes.arg_scope` enters it on
+  top of the scope in force (the net's own `*_arg_scope()`), where another scope dict
+  would replace that; `scopes.merge(net_scope, quantize_scope())` is the same as one dict."""
   scope = factories.scope_for([quantization], quant_delay=quant_delay, step=step,
                               ema_decay=ema_decay, num_bits=num_bits)
   scope.origin = 'scopes.quantize_scope(quant_delay=%d)' % quant_delay
+  scope.adds_to_current = True  # `with arg_scope(net_scope), arg_scope(quantize_scope()):`
   return scope
 
 
@@ -84,9 +87,19 @@ def _step(settings):
   return step
 
 
-def _keras_training():
+def _training():
+  """Training or inference, for a layer without batch norm: the Keras layer's `training`
+  (TF2), else the `is_training` the net scoped for slim.batch_norm or slim.dropout
+  (TF1 graphs), else inference."""
   training = base_layer_utils.call_context().training
-  return bool(training) if training is not None else False
+  if training is not None:
+    return bool(training)
+  current = stack.current_arg_scope()
+  for op in (slim.batch_norm, slim.dropout):
+    scoped = current.get(stack.arg_scope_func_key(op), {}).get('is_training')
+    if isinstance(scoped, bool):
+      return scoped
+  return False
 
 
 def _switch_and_decay(settings, training):
@@ -111,7 +124,7 @@ def quantize_output(tensor, scope, training=None, updates_collections=None):
   settings = current_settings()
   if settings is None:
     return tensor
-  training = _keras_training() if training is None else training
+  training = _training() if training is None else training
   active, decay = _switch_and_decay(settings, training)
   if updates_collections is None:
     updates_collections = [tf.compat.v1.GraphKeys.UPDATE_OPS]
@@ -140,7 +153,7 @@ def _layer(settings, inputs, kernel_name, kernel_shape, convolve, arguments, dep
                           % (tf.compat.v1.get_variable_scope().name,
                              getattr(normalizer_fn, '__name__', normalizer_fn)))
     batch_norm = folded_batch_norm.parameters(arguments['normalizer_params'])
-  training = bool(batch_norm['is_training']) if batch_norm else _keras_training()
+  training = bool(batch_norm['is_training']) if batch_norm else _training()
   active, decay = _switch_and_decay(settings, training)
   updates_collections = ((batch_norm or {}).get('updates_collections')
                          or [tf.compat.v1.GraphKeys.UPDATE_OPS])

@@ -60,7 +60,9 @@ def arg_scope(list_ops_or_scope, **kwargs):
   Args:
     list_ops_or_scope: a list or tuple of ops (functions decorated with
       `add_arg_scope`, or Keras layer classes), or a scope dict captured
-      earlier with `with arg_scope(...) as sc` or returned by a factory.
+      earlier with `with arg_scope(...) as sc` or returned by a factory. A
+      scope dict replaces the one in force, as in TF-Slim, unless it is a
+      `Scope` with `adds_to_current` (`quantize_scope()`), which adds to it.
     **kwargs: the defaults; none may be given with a scope dict.
 
   Yields:
@@ -70,6 +72,13 @@ def arg_scope(list_ops_or_scope, **kwargs):
     for op in list_ops_or_scope:
       _check_op(op)
   origin = getattr(list_ops_or_scope, 'origin', None) or _caller(sys._getframe(2))
+  if getattr(list_ops_or_scope, 'adds_to_current', False):
+    # A scope made to combine with any other (quantization): entered on top of the one in
+    # force, where a plain scope dict would replace it.
+    merged = {key: dict(args) for key, args in current_arg_scope().items()}
+    for key, args in list_ops_or_scope.items():
+      merged[key] = dict(merged.get(key, {}), **args)
+    list_ops_or_scope = merged
   with _slim_arg_scope.arg_scope(list_ops_or_scope, **kwargs) as scope:
     _ORIGINS[id(scope)] = origin
     try:

@@ -160,6 +160,7 @@ class Scope(dict):
   """
 
   origin = None
+  adds_to_current = False  # scopes.arg_scope enters it on top of the scope in force
 
   def __repr__(self):
     return 'Scope(\n%s)' % to_yaml(self)

@@ -64,6 +64,20 @@ def test_fake_quant_goes_on_weights_and_activations_and_names_stay_the_float_one
   assert not [op for op in ops if 'BatchNorm' in op]
 
 
+def test_the_scope_nests_in_the_nets_own_in_a_tf1_graph():
+  spec = registry.get('mobilenet_v1_025')
+  with tf.Graph().as_default() as graph:
+    tf.compat.v1.train.get_or_create_global_step()
+    images = tf.compat.v1.placeholder(tf.float32, [2, 32, 32, 3])
+    with scopes.arg_scope(spec.arg_scope()), scopes.arg_scope(scopes.quantize_scope(5)):
+      spec.network_fn(images, num_classes=10, is_training=True)
+    names = {v.op.name: tuple(v.shape) for v in tf.compat.v1.global_variables()}
+    updates = graph.get_collection(tf.compat.v1.GraphKeys.UPDATE_OPS)
+  assert names == dict(_names(_mobilenet(True)), global_step=())
+  # TF-Slim's UPDATE_OPS: 27 batch norms' two statistics and 30 ranges' two ends.
+  assert len(updates) == 27 * 2 + 30 * 2
+
+
 def test_residual_sums_and_concatenations_are_quantized():
   def ranges(name, size, num_classes=5):
     spec = registry.get(name)
