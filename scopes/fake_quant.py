@@ -94,20 +94,26 @@ def learned_range(tensor, scope, training, decay):
   return low, high, updates
 
 
-def activations(tensor, scope, active, training, decay, num_bits=8, updates_collections=None):
-  """`tensor` fake-quantized over its learned range (variables `scope/min`, `scope/max`).
+def after_updates(tensor, updates, collections):
+  """`tensor`, with `updates` (a range's, batch norm's statistics) made to run: where they
+  are made in eager execution and inside a `tf.function`; in a TF1 graph put in
+  `collections` (TF-Slim's UPDATE_OPS), or with None run before `tensor`, as
+  slim.batch_norm does."""
+  if not updates or tf.compat.v1.executing_eagerly_outside_functions():
+    return tensor
+  if collections:
+    for update in updates:
+      tf.compat.v1.add_to_collections(collections, update)
+    return tensor
+  with tf.control_dependencies(updates):
+    return tf.identity(tensor)
 
-  In eager execution and inside a `tf.function` the range updates run where they
-  are made; in a TF1 graph they go to `updates_collections` (TF-Slim's UPDATE_OPS)
-  or, with None, run before the output."""
+
+def activations(tensor, scope, active, training, decay, num_bits=8, updates_collections=None):
+  """`tensor` fake-quantized over its learned range (variables `scope/min`, `scope/max`);
+  the range's updates as `after_updates` says."""
   low, high, updates = learned_range(tensor, scope, training, decay)
-  if updates and not tf.compat.v1.executing_eagerly_outside_functions():
-    if updates_collections:
-      for update in updates:
-        tf.compat.v1.add_to_collections(updates_collections, update)
-    else:
-      with tf.control_dependencies(updates):
-        tensor = tf.identity(tensor)
+  tensor = after_updates(tensor, updates, updates_collections)
   # Read after the update: training rounds with the range it has just learned.
   with tf.control_dependencies(updates if tf.compat.v1.executing_eagerly_outside_functions()
                                else []):

@@ -132,16 +132,6 @@ def quantize_output(tensor, scope, training=None, updates_collections=None):
                                 updates_collections)
 
 
-def _run_updates(updates, collections_):
-  """Batch norm's moving statistics: run where made (eager, tf.function), or in a
-  TF1 graph put in `collections_` (TF-Slim's UPDATE_OPS), as slim.batch_norm does."""
-  if updates and not tf.compat.v1.executing_eagerly_outside_functions() and collections_:
-    for update in updates:
-      tf.compat.v1.add_to_collections(collections_, update)
-    return []
-  return updates
-
-
 def _layer(settings, inputs, kernel_name, kernel_shape, convolve, arguments, depthwise=False):
   """The quantized layer in the current variable scope: weights, folded batch norm
   or biases, activation, fake quantization of input, weights and output."""
@@ -155,8 +145,8 @@ def _layer(settings, inputs, kernel_name, kernel_shape, convolve, arguments, dep
     batch_norm = folded_batch_norm.parameters(arguments['normalizer_params'])
   training = bool(batch_norm['is_training']) if batch_norm else _training()
   active, decay = _switch_and_decay(settings, training)
-  updates_collections = ((batch_norm or {}).get('updates_collections')
-                         or [tf.compat.v1.GraphKeys.UPDATE_OPS])
+  updates_collections = (batch_norm['updates_collections'] if batch_norm
+                         else [tf.compat.v1.GraphKeys.UPDATE_OPS])
   if isinstance(updates_collections, str):
     updates_collections = [updates_collections]
 
@@ -178,7 +168,7 @@ def _layer(settings, inputs, kernel_name, kernel_shape, convolve, arguments, dep
     folded = folded_batch_norm.FoldedBatchNorm(channels, batch_norm)
     outputs, updates = folded(lambda w: convolve(inputs, w), kernel, quantize_weights,
                               -2 if depthwise else -1, training)
-    _run_updates(updates, updates_collections)
+    outputs = fake_quant.after_updates(outputs, updates, updates_collections)
     if batch_norm['activation_fn'] is not None:
       outputs = batch_norm['activation_fn'](outputs)
   else:

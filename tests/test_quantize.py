@@ -254,6 +254,14 @@ def test_a_qat_checkpoint_resumes(run):
   assert run['resumed']['step'] == QAT_STEPS + 10
 
 
+def test_eval_and_export_build_the_qat_graph_for_a_checkpoint_with_ranges(run):
+  spec, config = registry.get('mobilenet_v1_025'), flags.defaults(flags.COMMON, flags.EVAL)
+  scope = model_building.quantization(spec, dict(config, checkpoint_path=run['dirs']['qat']))
+  assert scope is not None and scope.origin == 'scopes.quantize_scope(quant_delay=0)'
+  assert model_building.quantization(spec, dict(config, checkpoint_path=run['dirs']['float'])) \
+      is None
+
+
 def test_the_int8_export_of_qat_uses_the_learned_ranges_in_integer_ops(run):
   with open(os.path.join(run['exports']['qat'], 'model.tflite'), 'rb') as f:
     (ops,) = tflite_export.read_ops(f.read())
