@@ -2,9 +2,9 @@
 
 Two kinds, as TFLite quantizes a model:
 
-- Weights: symmetric, per output channel, over [-m, m] with m the channel's
-  largest magnitude (narrow range: -127..127, so zero is exact and int8 x int8
-  products never overflow the accumulator in the corner case).
+- Weights: symmetric over [-m, m] with m the largest magnitude, per output channel
+  of a convolution (per tensor for a fully connected layer, as TFLite has it);
+  narrow range, -127..127, so zero is exact.
 - Activations: asymmetric over a range [min, max] held in two variables under
   `<scope>/min` and `<scope>/max`, learned in training as moving averages of
   each batch's range (widened to hold zero), read as they are in inference.
@@ -52,20 +52,28 @@ def switched(active, quantized, plain):
   return tf.cond(active, quantized, plain)
 
 
-def weights(kernel, active, depthwise=False, num_bits=8):
-  """`kernel` fake-quantized per output channel, symmetric over the channel's own
-  largest magnitude. The output channels are the last axis, or for a depthwise
-  kernel [height, width, in, multiplier] the last two (TFLite's in x multiplier)."""
+def weights(kernel, active, kind='convolution', num_bits=8):
+  """`kernel` fake-quantized symmetric over its largest magnitude, as TFLite quantizes
+  each kind: a 'convolution' per output channel (the last axis), a 'depthwise' kernel
+  [height, width, in, multiplier] per channel of in x multiplier, a 'fully_connected'
+  one per tensor (TFLite's FULLY_CONNECTED transposes its weights and keeps one scale)."""
   shape = kernel.shape.as_list()
-  channels = tf.reshape(kernel, shape[:2] + [1, shape[2] * shape[3]]) if depthwise else kernel
-  axes = list(range(channels.shape.rank - 1))
+  if kind == 'depthwise':
+    channels = tf.reshape(kernel, shape[:2] + [1, shape[2] * shape[3]])
+  else:
+    channels = kernel
+  per_channel = kind != 'fully_connected'
+  axes = list(range(channels.shape.rank - 1)) if per_channel else None
   # The range follows the weights; the rounding passes gradients straight through.
   magnitude = tf.stop_gradient(tf.maximum(tf.reduce_max(tf.abs(channels), axis=axes), 1e-8))
 
   def quantized():
+    if not per_channel:
+      return tf.quantization.fake_quant_with_min_max_vars(
+          kernel, -magnitude, magnitude, num_bits=num_bits, narrow_range=True)
     rounded = tf.quantization.fake_quant_with_min_max_vars_per_channel(
         channels, -magnitude, magnitude, num_bits=num_bits, narrow_range=True)
-    return tf.reshape(rounded, shape) if depthwise else rounded
+    return tf.reshape(rounded, shape)
 
   return switched(active, quantized, lambda: kernel)
 

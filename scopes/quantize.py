@@ -8,7 +8,8 @@ Inside a quantization scope, the layers slim builds (`slim.conv2d`,
 `slim.separable_conv2d` as a depthwise convolution, `slim.fully_connected`) are
 built as the int8 model runs them:
 
-- weights fake-quantized to int8, symmetric per output channel (`fake_quant.weights`);
+- weights fake-quantized to int8, symmetric per output channel (per tensor for
+  fully connected layers, as TFLite runs them; `fake_quant.weights`);
 - a batch norm after the layer folded into its weights and bias
   (`folded_batch_norm`), so the weights quantized are the folded ones;
 - the layer's output fake-quantized after its activation, and a layer's input too
@@ -132,7 +133,8 @@ def quantize_output(tensor, scope, training=None, updates_collections=None):
                                 updates_collections)
 
 
-def _layer(settings, inputs, kernel_name, kernel_shape, convolve, arguments, depthwise=False):
+def _layer(settings, inputs, kernel_name, kernel_shape, convolve, arguments,
+           kind='convolution'):
   """The quantized layer in the current variable scope: weights, folded batch norm
   or biases, activation, fake quantization of input, weights and output."""
   normalizer_fn = arguments['normalizer_fn']
@@ -162,7 +164,8 @@ def _layer(settings, inputs, kernel_name, kernel_shape, convolve, arguments, dep
       trainable=arguments['trainable'],
       collections=slim_utils.get_variable_collections(arguments['variables_collections'],
                                                       'weights'))
-  quantize_weights = lambda w: fake_quant.weights(w, active, depthwise, settings.num_bits)  # noqa: E731
+  quantize_weights = lambda w: fake_quant.weights(w, active, kind, settings.num_bits)  # noqa: E731
+  depthwise = kind == 'depthwise'
   channels = kernel_shape[-1] * (kernel_shape[-2] if depthwise else 1)
   if batch_norm is not None:
     folded = folded_batch_norm.FoldedBatchNorm(channels, batch_norm)
@@ -232,7 +235,7 @@ def _depthwise_conv2d(settings, arguments):
                                     arguments['padding'], dilations=rate)
 
     outputs = _layer(settings, inputs, 'depthwise_weights', shape, convolve, arguments,
-                     depthwise=True)
+                     kind='depthwise')
     return slim_utils.collect_named_outputs(arguments['outputs_collections'], sc.name, outputs)
 
 
@@ -244,7 +247,8 @@ def _fully_connected(settings, arguments):
       raise Unquantizable('%s: slim.fully_connected on a rank-%d input cannot be quantized; '
                           'flatten it first' % (sc.name, inputs.shape.rank))
     shape = [inputs.shape[-1], arguments['num_outputs']]
-    outputs = _layer(settings, inputs, 'weights', shape, tf.matmul, arguments)
+    outputs = _layer(settings, inputs, 'weights', shape, tf.matmul, arguments,
+                     kind='fully_connected')
     return slim_utils.collect_named_outputs(arguments['outputs_collections'], sc.name, outputs)
 
 
