@@ -22,7 +22,8 @@ test: $(STAMP)
 
 # The demo: LeNet on the embedded digits, evaluated, then a new classifier
 # fine-tuned on it and evaluated again; the first exported as a SavedModel that
-# classifies four validation images. A second run resumes and re-evaluates.
+# classifies four validation images, and as a full-integer (int8) TFLite model
+# evaluated beside the float one. A second run resumes and re-evaluates.
 DEMO := runs/demo
 demo: $(STAMP)
 	$(PY) train.py --config=configs/demo_lenet_digits.yaml --train_dir=$(DEMO)/lenet
@@ -31,7 +32,6 @@ demo: $(STAMP)
 	    --checkpoint_path=$(DEMO)/lenet --train_dir=$(DEMO)/lenet_new_head
 	$(PY) eval.py --config=configs/demo_lenet_digits_finetune.yaml \
 	    --checkpoint_path=$(DEMO)/lenet_new_head
-	$(PY) -m engine.results $(DEMO)
 	$(PY) export.py --checkpoint_path=$(DEMO)/lenet --export_dir=$(DEMO)/lenet_saved_model \
 	    --overwrite
 	$(PY) -m datasets.extract --count=4 --output_dir=$(DEMO)/images

@@ -260,6 +260,7 @@ def classify_function(runtime, preprocessing_name, top_k=5):
   import tensorflow as tf
 
   from datasets import records
+  from engine import serving
   from preprocessing import factory as preprocessing_factory
   preprocess = preprocessing_factory.get_preprocessing(preprocessing_name, is_training=False)
   size, normalized = runtime.image_size, runtime.input == PREPROCESSED
@@ -269,10 +270,6 @@ def classify_function(runtime, preprocessing_name, top_k=5):
   def classify(image_bytes):
     images = np.stack([preprocess(records.decode_image(data), size, size,
                                   normalized=normalized).numpy() for data in image_bytes])
-    logits = tf.constant(runtime.logits(images))
-    probabilities = tf.nn.softmax(logits)
-    scores, classes = tf.math.top_k(probabilities, k)
-    return {'logits': logits, 'probabilities': probabilities, 'classes': classes,
-            'scores': scores, 'labels': tf.gather(names, classes)}
+    return serving.outputs(tf.constant(runtime.logits(images)), k, names)
 
   return classify

@@ -111,6 +111,15 @@ def _label_names(config, spec, num_classes):
   return names, source or 'class numbers (no --labels_file or --dataset_name)'
 
 
+def outputs(logits, top_k, label_names):
+  """`OUTPUTS` of a batch's logits: the probabilities and the `top_k` classes, their
+  scores and names (`label_names`: a string tensor, one name per class)."""
+  probabilities = tf.nn.softmax(logits)
+  scores, classes = tf.math.top_k(probabilities, top_k)
+  return {'logits': logits, 'probabilities': probabilities, 'classes': classes,
+          'scores': scores, 'labels': tf.gather(label_names, classes)}
+
+
 class Classifier(tf.Module):
   """The net with its eval preprocessing; each function returns `OUTPUTS`."""
 
@@ -143,10 +152,7 @@ class Classifier(tf.Module):
 
   def _outputs(self, images):
     logits, _ = self.net(images, training=False)
-    probabilities = tf.nn.softmax(logits)
-    scores, classes = tf.math.top_k(probabilities, self.top_k)
-    return {'logits': logits, 'probabilities': probabilities, 'classes': classes,
-            'scores': scores, 'labels': tf.gather(self.label_names, classes)}
+    return outputs(logits, self.top_k, self.label_names)
 
   @tf.function(input_signature=[tf.TensorSpec([None], tf.string, name='image_bytes')])
   def classify_bytes(self, image_bytes):
