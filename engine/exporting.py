@@ -65,9 +65,9 @@ def check(config, given):
                         % (wrong[0], quantize))
   elif config['calibration_steps'] < 1:
     raise ConfigError('--calibration_steps=%d: must be at least 1' % config['calibration_steps'])
-  if quantize == 'int8' and config['tflite_io'] != 'uint8' and 'tflite_io' in given:
-    raise ConfigError('--tflite_io applies to --quantize=int8_full (int8 keeps float input and '
-                      'output)')
+  if 'tflite_io' in given and fmt == 'tflite' and quantize != 'int8_full':
+    raise ConfigError('--tflite_io applies to --quantize=int8_full (its 8-bit input and '
+                      'output), not --quantize=%s' % quantize)
   for module in REQUIRED.get(fmt, ()):
     try:
       importlib.import_module(module)

@@ -206,10 +206,13 @@ INTEGER_TYPES = ('int8', 'uint8')
 
 
 def first_float_op(subgraphs):
-  """'op N NAME (...)' of the first op that computes in floating point (a non-constant
-  input or output tensor that is not int8/uint8, or float weights), else None."""
+  """'op N NAME has ...' of the first op that computes in floating point (a float input,
+  output or weight tensor), else None. The (de)quantizations around such an op are left
+  out: the op they serve is the one to name."""
   for ops in subgraphs:
     for op in ops:
+      if op.name in ('QUANTIZE', 'DEQUANTIZE'):
+        continue
       for role, tensors in (('input', op.inputs), ('output', op.outputs)):
         for t in tensors:
           if t is not None and t.dtype.startswith('float'):
