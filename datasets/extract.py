@@ -24,11 +24,15 @@ import tensorflow as tf  # noqa: E402
 from datasets import catalog, records  # noqa: E402
 from datasets.records import DataError  # noqa: E402
 
-flags.DEFINE_string('dataset_name', 'digits', 'The dataset (as train.py names it).')
-flags.DEFINE_string('dataset_dir', None, 'Its directory (default: the embedded digits).')
-flags.DEFINE_string('split_name', 'validation', 'The split to read.')
-flags.DEFINE_integer('count', 8, 'Images to write.')
-flags.DEFINE_string('output_dir', None, 'Where the image files go.')
+
+def define_flags():
+  """Only when run as a binary: tests import extract() beside datasets.convert, whose flags share
+  these names in absl's one global registry."""
+  flags.DEFINE_string('dataset_name', 'digits', 'The dataset (as train.py names it).')
+  flags.DEFINE_string('dataset_dir', None, 'Its directory (default: the embedded digits).')
+  flags.DEFINE_string('split_name', 'validation', 'The split to read.')
+  flags.DEFINE_integer('count', 8, 'Images to write.')
+  flags.DEFINE_string('output_dir', None, 'Where the image files go.')
 
 
 def extract(split, count, output_dir):
@@ -64,4 +68,5 @@ def main(argv):
 
 
 if __name__ == '__main__':
+  define_flags()
   app.run(main)

@@ -263,6 +263,6 @@ def test_continuous_eval_beside_training_that_deletes_checkpoints(tmp_path):
   out, err = evaluator.communicate(timeout=300)
   assert evaluator.returncode == 0 and 'Traceback' not in err, err[-2000:]
   assert (train_dir / 'eval' / 'results.json').exists()  # eval_dir inside the train_dir
-  steps = [int(m) for m in re.findall(r'^eval ckpt-\d+ step (\d+)', out, re.M)]
+  steps = [int(m) for m in re.findall(r'^eval checkpoint ckpt-\d+ step (\d+)', out, re.M)]
   # How many it catches depends on the machine's speed; the last is always evaluated.
   assert steps and steps == sorted(steps) and steps[-1] == MAX_STEPS, out
