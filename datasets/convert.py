@@ -30,23 +30,30 @@ SOURCES = ('images', 'cifar10', 'mnist', 'imagenet')
 # (train shards, evaluation shards) when the flags leave them out.
 DEFAULT_SHARDS = {'images': (5, 1), 'cifar10': (5, 1), 'mnist': (5, 1), 'imagenet': (1024, 128)}
 
-flags.DEFINE_string('input', None, 'The source: an image folder, the CIFAR-10 archive, the '
-                    'MNIST directory or the ImageNet directory.')
-flags.DEFINE_string('output_dir', None, 'Where the shards, labels.txt and sizes go.')
-flags.DEFINE_string('name', None, 'Dataset name, the shards\' prefix (default: the folder '
-                    'name for images; cifar10, mnist, imagenet).')
-flags.DEFINE_string('validation_size', '10%', 'images: validation examples, a count (350) or '
-                    'a percentage (10%).')
-flags.DEFINE_integer('train_shards', None, 'Shards of the training split.')
-flags.DEFINE_integer('eval_shards', None, 'Shards of the validation or test split.')
-flags.DEFINE_integer('seed', 0, 'Seed of the shuffle before sharding and of the validation split.')
-flags.DEFINE_boolean('overwrite', False, 'Replace existing shards of the same splits.')
-flags.DEFINE_boolean('skip_bad_images', False, 'Leave out files that are not decodable images '
-                     '(and list them) instead of stopping.')
-flags.DEFINE_string('validation_labels', None, 'imagenet: one synset per line for a flat val/ '
-                    'folder, in the sorted order of its files.')
-flags.DEFINE_string('synset_names', None, 'imagenet: lines "n01440764 tench, Tinca tinca" '
-                    'for human-readable labels.txt.')
+
+def define_flags():
+  """Only when run as a binary, as datasets.extract: tests import convert(), and absl has one
+  registry (--seed, --overwrite, --output_dir are other modules' flags too)."""
+  flags.DEFINE_string('input', None, 'The source: an image folder, the CIFAR-10 archive, the '
+                      'MNIST directory or the ImageNet directory.')
+  flags.DEFINE_string('output_dir', None, 'Where the shards, labels.txt and sizes go.')
+  flags.DEFINE_string('name', None, 'Dataset name, the shards\' prefix (default: the folder '
+                      'name for images; cifar10, mnist, imagenet).')
+  flags.DEFINE_string('validation_size', '10%', 'images: validation examples, a count (350) or '
+                      'a percentage (10%).')
+  flags.DEFINE_integer('train_shards', None, 'Shards of the training split.')
+  flags.DEFINE_integer('eval_shards', None, 'Shards of the validation or test split.')
+  flags.DEFINE_integer('seed', 0, 'Seed of the shuffle before sharding and of the validation '
+                       'split.')
+  flags.DEFINE_boolean('overwrite', False, 'Replace existing shards of the same splits.')
+  flags.DEFINE_boolean('skip_bad_images', False, 'Leave out files that are not decodable images '
+                       '(and list them) instead of stopping.')
+  flags.DEFINE_string('validation_labels', None, 'imagenet: one synset per line for a flat val/ '
+                      'folder, in the sorted order of its files.')
+  flags.DEFINE_string('synset_names', None, 'imagenet: lines "n01440764 tench, Tinca tinca" '
+                      'for human-readable labels.txt.')
+
+
 FLAGS = flags.FLAGS
 
 
@@ -105,4 +112,5 @@ def main(argv):
 
 
 if __name__ == '__main__':
+  define_flags()
   app.run(main)
