@@ -54,7 +54,7 @@ def _check_same_variables(paths, readers):
   newest, names = paths[-1], _names(paths[-1])
   shapes = readers[-1].get_variable_to_shape_map()
   dtypes = readers[-1].get_variable_to_dtype_map()
-  for path, reader in zip(paths[:-1], readers[:-1]):
+  for path, reader in zip(paths[:-1], readers[:-1], strict=True):
     theirs, their_dtypes = reader.get_variable_to_shape_map(), reader.get_variable_to_dtype_map()
     only = sorted(set(shapes) ^ set(theirs))
     if only:

@@ -56,7 +56,7 @@ def check(model_bytes, concrete_fn, tolerance=1e-3):
     images = rng.uniform(-1.0, 1.0, spec.shape).astype(np.float32)
   expected = {k: v.numpy() for k, v in concrete_fn(tf.constant(images)).items()}
   names = [output.name for output in session.get_outputs()]
-  served = dict(zip(names, session.run(names, {session.get_inputs()[0].name: images})))
+  served = dict(zip(names, session.run(names, {session.get_inputs()[0].name: images}), strict=True))
   scale = max(1.0, float(np.abs(expected['logits']).max()))
   for key, value in expected.items():
     if key not in served:

@@ -15,6 +15,7 @@ warm-up from 0 over `warmup_epochs`, and before an optional cooldown: the last
 `cooldown_epochs` hold the rate the decay reached (timm's cooldown).
 """
 
+import itertools
 import math
 
 import tensorflow as tf
@@ -149,7 +150,7 @@ def parse_boundaries(text):
     except ValueError:
       raise OptimizerError('%s: %r is not a number of epochs; give increasing epochs, '
                            'comma-separated, e.g. 30,60,80' % (flag, item.strip())) from None
-  for earlier, later in zip(epochs, epochs[1:]):
+  for earlier, later in itertools.pairwise(epochs):
     if not later > earlier:
       raise OptimizerError('%s: the boundaries must increase (%g then %g)' % (flag, earlier,
                                                                               later))

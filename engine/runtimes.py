@@ -5,9 +5,10 @@ interpreter), a `.onnx` file (ONNX Runtime), a SavedModel directory (its
 `classify_preprocessed` signature), or the export directory holding one. Each
 `Runtime` maps a batch of any length of the images it takes, `input`
 'preprocessed' (what eval.py's pipeline makes) or 'pixels' (the pipeline's
-pixel values in [0, 255] before the last normalization), to float32 logits: a fixed-batch model runs the batch in
-pieces, the last one padded; a quantized input is quantized with its tensor's
-own parameters, a quantized output dequantized.
+pixel values in [0, 255] before the last normalization), to float32 logits: a
+fixed-batch model runs the batch in pieces, the last one padded; a quantized
+input is quantized with its tensor's own parameters, a quantized output
+dequantized.
 
 The `config.yaml` export.py writes beside the model says what it is (`export:`
 format, quantize, input, batch size, checkpoint, step) and how it was trained

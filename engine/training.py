@@ -211,7 +211,7 @@ class Trainer:
         grads, results = micro_step(images, labels)
       else:
         grads, results = accumulate(
-            lambda i, l: micro_step(i, l, tf.UnconnectedGradients.ZERO), (images, labels),
+            lambda x, y: micro_step(x, y, tf.UnconnectedGradients.ZERO), (images, labels),
             micro_batches, [tf.zeros_like(v) for v in self.trainable])
       if self.loss_scaling:
         grads = self.optimizer.get_unscaled_gradients(grads)
@@ -370,8 +370,8 @@ def accumulate(micro_step, batch, count, zero_grads):
 
   def body(index, grads, results):
     more_grads, more_results = micro_step(*(s[index] for s in slices))
-    return (index + 1, [g + tf.convert_to_tensor(m) for g, m in zip(grads, more_grads)],
-            [r + m for r, m in zip(results, more_results)])
+    grads = [g + tf.convert_to_tensor(m) for g, m in zip(grads, more_grads, strict=True)]
+    return index + 1, grads, [r + m for r, m in zip(results, more_results, strict=True)]
 
   zero_results = [tf.constant(0.0)] * 3
   # One iteration at a time: iterations only share the accumulators, and a parallel

@@ -23,7 +23,7 @@ from engine.config import ConfigError
 from engine.model_building import build_network
 from nets import registry
 from preprocessing import factory as preprocessing_factory
-from test_serving import FAMILIES, lenet_run  # noqa: F401 - lenet_run: a fixture
+from test_serving import FAMILIES
 
 NUM_CLASSES = 7
 ALL = ['none', 'float16', 'dynamic', 'onnx']

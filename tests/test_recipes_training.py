@@ -3,7 +3,6 @@ schedules with cooldown, drop path and dropout from the flags, recipes that incl
 recipes, and learning_rate_per_256."""
 
 import json
-import socket
 
 import numpy as np
 import pytest

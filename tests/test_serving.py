@@ -193,16 +193,6 @@ def test_frozen_graph_and_moving_averages(image_dir, tmp_path):
   assert graph.get_tensor_by_name('probabilities:0').shape.as_list() == [None, NUM_CLASSES]
 
 
-@pytest.fixture(scope='module')
-def lenet_run(tmp_path_factory):
-  """A train.py run of one step (its config.yaml names model, classes and labels)."""
-  directory = tmp_path_factory.mktemp('lenet_run')
-  done = run_binary('train.py', '--model=lenet', '--train_dir=%s' % directory,
-                    '--max_number_of_steps=1')
-  assert done.returncode == 0, done.stderr[-2000:]
-  return directory
-
-
 def test_export_and_predict_binaries_on_a_training_run(lenet_run, tmp_path):
   train_dir = lenet_run
   export_dir = tmp_path / 'exported'
